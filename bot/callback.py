@@ -1,0 +1,5 @@
+"""The WeChat callback (stub; the full callback replaces it)."""
+
+from sanic import Blueprint
+
+bp = Blueprint("wechat_callback")

@@ -1,0 +1,75 @@
+"""The database: tortoise configuration, start-up and migrations.
+
+SQLite (aiosqlite) by default, PostgreSQL (asyncpg) when DATABASE_URL says so. Every model
+module is listed once, in `models.MODEL_MODULES`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as run_migrations
+
+from models import MODEL_MODULES
+from settings import Settings
+
+APP_LABEL = "models"
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    url = settings.database_url
+    if url.startswith("postgresql://"):
+        url = "postgres://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite://"):
+        Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": url},
+        "apps": {
+            APP_LABEL: {
+                "models": list(MODEL_MODULES),
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "Asia/Shanghai",
+    }
+
+
+def is_postgres(settings: Settings) -> bool:
+    return settings.database_url.startswith(("postgres://", "postgresql://"))
+
+
+async def init_db(settings: Settings) -> None:
+    """Open the connections once per process; later calls with the app started are no-ops."""
+    if Tortoise.is_inited():
+        return
+    await Tortoise.init(config=tortoise_config(settings))
+
+
+async def close_db() -> None:
+    if Tortoise.is_inited():
+        await Tortoise.close_connections()
+        await Tortoise._reset_apps()
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply the migrations under `migrations/` (tortoise's built-in migration engine)."""
+    await run_migrations(config=tortoise_config(settings))
+    await close_db()
+
+
+def dialect() -> str:
+    return connections.get("default").capabilities.dialect
+
+
+def __getattr__(name: str) -> Any:
+    """`core.db.TORTOISE_ORM` for tortoise's command line (`make migrations`), computed on use
+    rather than at import time."""
+    if name == "TORTOISE_ORM":
+        import os
+
+        return tortoise_config(Settings.from_env({"SANDBOX": "1", **os.environ}))
+    raise AttributeError(name)

@@ -1,0 +1,11 @@
+"""Tortoise models, one module per area. Every module is listed here once."""
+
+MODEL_MODULES: tuple[str, ...] = (
+    "models.enterprises",
+    "models.people",
+    "models.projects",
+    "models.officers",
+    "models.audit",
+    "models.outbox",
+    "models.callbacks",
+)

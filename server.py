@@ -1,0 +1,116 @@
+"""The application factory and the command line.
+
+    python server.py [serve]      serve the app (and the outbox worker) on HOST:PORT
+    python server.py migrate      apply the database migrations
+    python server.py load-demo    load the demo data (idempotent)
+    python server.py push-menu    check menu.json against WeChat's limits and upload it
+    python server.py worker       run only the outbox worker and the schedules
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from functools import partial
+
+from sanic import Sanic
+from sanic.worker.loader import AppLoader
+
+from settings import Settings
+
+log = logging.getLogger("wuye")
+
+
+def create_app(settings: Settings) -> Sanic:
+    """Build the Sanic app from typed settings. Every blueprint is registered here, once."""
+    from auth_binding import bp as auth_bp
+    from bot.callback import bp as callback_bp
+    from console import bp as console_bp
+    from core.errors import register_error_pages
+    from core.health import bp as health_bp
+    from core.lifecycle import register_lifecycle
+    from h5_pages import bp as h5_bp
+
+    app = Sanic(f"wuye_{id(settings):x}", strict_slashes=False)
+    app.config.REQUEST_MAX_SIZE = max(settings.upload_max_bytes * 2, 1024 * 1024)
+    app.config.KEEP_ALIVE_TIMEOUT = 15
+    app.config.FALLBACK_ERROR_FORMAT = "html"
+    app.ctx.settings = settings
+
+    app.blueprint(callback_bp)
+    app.blueprint(auth_bp)
+    app.blueprint(h5_bp)
+    app.blueprint(console_bp)
+    app.blueprint(health_bp)
+    if settings.sandbox:
+        from sandbox import bp as sandbox_bp
+
+        app.blueprint(sandbox_bp)
+    register_error_pages(app)
+    register_lifecycle(app, settings)
+    return app
+
+
+def _serve(settings: Settings) -> None:
+    loader = AppLoader(factory=partial(create_app, settings))
+    app = loader.load()
+    app.prepare(host=settings.host, port=settings.port, workers=settings.workers,
+                access_log=False, single_process=settings.workers == 1)
+    if settings.sandbox:
+        base = settings.public_base_url
+        print(f"\n  聊天 (sandbox chat):  {base}/sandbox/chat\n"
+              f"  我的小区 (H5 pages):   {base}/h5/projects\n"
+              f"  审核后台 (console):    {base}/console/\n", flush=True)
+    Sanic.serve(primary=app, app_loader=loader)
+
+
+async def _with_db(settings: Settings, job: str) -> None:
+    from core.db import close_db, init_db, migrate
+
+    if job == "migrate":
+        await migrate(settings)
+        print("migrations applied")
+        return
+    await init_db(settings)
+    try:
+        if job == "load-demo":
+            from demo_data.load import load_demo
+
+            summary = await load_demo(settings)
+            print(summary)
+        elif job == "push-menu":
+            from bot.menu import push_menu
+
+            await push_menu(settings)
+        elif job == "worker":
+            from bot.outbox_worker import run_standalone_worker
+
+            await run_standalone_worker(settings)
+    finally:
+        await close_db()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="server.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", nargs="?", default="serve",
+                        choices=["serve", "migrate", "load-demo", "push-menu", "worker"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    if args.command == "serve":
+        _serve(settings)
+        return 0
+    try:
+        asyncio.run(_with_db(settings, args.command))
+    except Exception as exc:  # the command line's boundary: say what failed, exit non-zero
+        log.exception("%s failed", args.command)
+        print(f"{args.command} failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
