@@ -15,7 +15,7 @@ import logging
 import sys
 from functools import partial
 
-from sanic import Sanic
+from sanic import Blueprint, Sanic
 from sanic.worker.loader import AppLoader
 
 from settings import Settings
@@ -25,13 +25,8 @@ log = logging.getLogger("wuye")
 
 def create_app(settings: Settings) -> Sanic:
     """Build the Sanic app from typed settings. Every blueprint is registered here, once."""
-    from auth_binding import bp as auth_bp
-    from bot.callback import bp as callback_bp
-    from console import bp as console_bp
     from core.errors import register_error_pages
-    from core.health import bp as health_bp
     from core.lifecycle import register_lifecycle
-    from h5_pages import bp as h5_bp
 
     app = Sanic(f"wuye_{id(settings):x}", strict_slashes=False)
     app.config.REQUEST_MAX_SIZE = max(settings.upload_max_bytes * 2, 1024 * 1024)
@@ -39,11 +34,8 @@ def create_app(settings: Settings) -> Sanic:
     app.config.FALLBACK_ERROR_FORMAT = "html"
     app.ctx.settings = settings
 
-    app.blueprint(callback_bp)
-    app.blueprint(auth_bp)
-    app.blueprint(h5_bp)
-    app.blueprint(console_bp)
-    app.blueprint(health_bp)
+    for blueprint in _blueprints():
+        app.blueprint(blueprint)
     if settings.sandbox:
         from sandbox import bp as sandbox_bp
 
@@ -51,6 +43,34 @@ def create_app(settings: Settings) -> Sanic:
     register_error_pages(app)
     register_lifecycle(app, settings)
     return app
+
+
+def _blueprints() -> list[Blueprint]:
+    """One blueprint per area, each registered here and nowhere else."""
+    import auth_binding
+    from bot import callback
+    from console import auth as console_auth
+    from console import funds as console_funds
+    from console import notices as console_notices
+    from console import reviews as console_reviews
+    from console import safety as console_safety
+    from core import health
+    from h5_pages import (
+        account,
+        applications,
+        funds,
+        home,
+        notices,
+        permissions,
+        projects,
+        safety,
+    )
+
+    return [callback.bp, health.bp, auth_binding.bp,
+            home.bp, account.bp, permissions.bp, projects.bp, applications.bp, notices.bp,
+            safety.bp, funds.bp,
+            console_auth.bp, console_reviews.bp, console_notices.bp, console_safety.bp,
+            console_funds.bp]
 
 
 def _serve(settings: Settings) -> None:

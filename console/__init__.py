@@ -1,3 +1,1 @@
-from sanic import Blueprint
-
-bp = Blueprint("console")
+"""The officers' PC console: reviews, notices, safety-check tasks, fund data."""

@@ -180,5 +180,8 @@ async def load_demo(settings: Settings) -> str:
 
 async def _load_areas(settings: Settings, enterprises: dict[str, Enterprise],
                       people: dict[str, Person]) -> None:
-    """Demo rows of later areas (notices, applications, safety checks, funds) hook in here."""
-    return None
+    """Demo rows of the other areas, each in its own module."""
+    from demo_data import applications, funds, notices, safety
+
+    for area in (applications, notices, safety, funds):
+        await area.load(enterprises, people)

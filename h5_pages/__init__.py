@@ -1,3 +1,1 @@
-from sanic import Blueprint
-
-bp = Blueprint("h5_pages")
+"""The users' H5 pages, one module per area."""

@@ -8,4 +8,9 @@ MODEL_MODULES: tuple[str, ...] = (
     "models.audit",
     "models.outbox",
     "models.callbacks",
+    "models.applications",
+    "models.project_details",
+    "models.notices",
+    "models.safety",
+    "models.funds",
 )
