@@ -1,0 +1,74 @@
+"""Start and stop the servers under test as separate processes, as they run in production."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Running:
+    pid: int
+    base_url: str
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server not ready: {url}")
+
+
+@contextmanager
+def serve(command: list[str], env: dict[str, str], port: int) -> Iterator[Running]:
+    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(f"{base}/healthz", proc)
+        yield Running(proc.pid, base)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def serve_bare() -> Iterator[Running]:
+    port = free_port()
+    with serve([sys.executable, "-m", "bench.bare", str(port)], {}, port) as running:
+        yield running
+
+
+@contextmanager
+def serve_product(env: dict[str, str], **extra: str) -> Iterator[Running]:
+    port = free_port()
+    full = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1", **extra}
+    with serve([sys.executable, "server.py", "serve"], full, port) as running:
+        yield running
