@@ -28,7 +28,8 @@ def create_app(settings: Settings) -> Sanic:
     from core.errors import register_error_pages
     from core.lifecycle import register_lifecycle
 
-    app = Sanic(f"wuye_{id(settings):x}", strict_slashes=False)
+    # One fixed name: Sanic looks the app up by name in its worker processes.
+    app = Sanic("wuye", strict_slashes=False)
     app.config.REQUEST_MAX_SIZE = max(settings.upload_max_bytes * 2, 1024 * 1024)
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.config.FALLBACK_ERROR_FORMAT = "html"
@@ -54,7 +55,7 @@ def _blueprints() -> list[Blueprint]:
     from console import notices as console_notices
     from console import reviews as console_reviews
     from console import safety as console_safety
-    from core import health
+    from core import health, static
     from h5_pages import (
         account,
         applications,
@@ -66,7 +67,7 @@ def _blueprints() -> list[Blueprint]:
         safety,
     )
 
-    return [callback.bp, health.bp, auth_binding.bp,
+    return [callback.bp, health.bp, static.bp, auth_binding.bp,
             home.bp, account.bp, permissions.bp, projects.bp, applications.bp, notices.bp,
             safety.bp, funds.bp,
             console_auth.bp, console_reviews.bp, console_notices.bp, console_safety.bp,

@@ -70,6 +70,8 @@ class Settings:
     # How long the callback waits for a handler before answering `success` (WeChat gives 5 s).
     callback_deadline: float = 4.0
     sms_gateway: str = "log"
+    # Extra latency of every sandbox WeChat API answer, to make benchmarks look like WeChat.
+    sandbox_latency_ms: int = 0
 
     @property
     def upload_dir(self) -> Path:
@@ -136,6 +138,7 @@ class Settings:
             run_worker=env.get("RUN_WORKER", "1") == "1",
             callback_deadline=float(env.get("CALLBACK_DEADLINE", "4.0")),
             sms_gateway=env.get("SMS_GATEWAY", "sandbox" if sandbox else "log"),
+            sandbox_latency_ms=int(env.get("SANDBOX_LATENCY_MS", "0")),
         )
         settings.check()
         return settings

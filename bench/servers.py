@@ -44,9 +44,11 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
 
 
 @contextmanager
-def serve(command: list[str], env: dict[str, str], port: int) -> Iterator[Running]:
+def serve(command: list[str], env: dict[str, str], port: int,
+          log: Path | None = None) -> Iterator[Running]:
+    out = log.open("ab") if log is not None else subprocess.DEVNULL
     proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(f"{base}/healthz", proc)
@@ -57,6 +59,8 @@ def serve(command: list[str], env: dict[str, str], port: int) -> Iterator[Runnin
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if log is not None:
+            out.close()  # type: ignore[union-attr]
 
 
 @contextmanager
@@ -67,8 +71,7 @@ def serve_bare() -> Iterator[Running]:
 
 
 @contextmanager
-def serve_product(env: dict[str, str], **extra: str) -> Iterator[Running]:
-    port = free_port()
-    full = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1", **extra}
-    with serve([sys.executable, "server.py", "serve"], full, port) as running:
+def serve_product(env: dict[str, str], port: int, log: Path | None = None) -> Iterator[Running]:
+    """`python server.py serve` with `env` (which names HOST=127.0.0.1 and PORT=`port`)."""
+    with serve([sys.executable, "server.py", "serve"], env, port, log) as running:
         yield running

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from sanic import Request
 from sanic.response import HTTPResponse
 
+from actions import clock
 from settings import Settings
 
 
@@ -40,6 +40,9 @@ class SessionKind:
     idle_seconds: int
     absolute_seconds: int
 
+
+# A session's last-seen time is rewritten at most this often (seconds), not on every request.
+_SEEN_GRANULARITY = 60.0
 
 H5_SESSIONS = SessionKind("sess:h5", "wuye_sid", idle_seconds=2 * 3600,
                           absolute_seconds=7 * 24 * 3600)
@@ -67,10 +70,10 @@ class SessionStore:
     async def create(self, owner: str, data: dict[str, Any] | None = None) -> Session:
         """A new session with a fresh id (a new id on every sign-in or bind)."""
         sid = secrets.token_urlsafe(32)
-        now = time.time()
+        now = clock.now().timestamp()
         payload = dict(data or {})
         payload.setdefault("csrf", secrets.token_urlsafe(32))
-        record = {"owner": owner, "data": payload, "created_at": now}
+        record = {"owner": owner, "data": payload, "created_at": now, "seen_at": now}
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self._key(sid), json.dumps(record), ex=self.kind.idle_seconds)
             if owner:
@@ -88,16 +91,30 @@ class SessionStore:
             return None
         record = json.loads(raw)
         created = float(record["created_at"])
-        if time.time() - created > self.kind.absolute_seconds:
+        seen = float(record.get("seen_at", created))
+        # Expiry is judged on the business clock too (Redis TTLs only collect the garbage),
+        # so that idle and absolute limits hold on every instance and tests can move time.
+        now = clock.now().timestamp()
+        if (now - created > self.kind.absolute_seconds
+                or now - seen > self.kind.idle_seconds):
             await self.destroy(sid)
             return None
-        await self.redis.expire(self._key(sid), self.kind.idle_seconds)
-        return Session(sid, record["owner"], record["data"], created)
+        session = Session(sid, record["owner"], record["data"], created)
+        if now - seen >= _SEEN_GRANULARITY:
+            await self._write(session, seen_at=now)
+        else:
+            await self.redis.expire(self._key(sid), self.kind.idle_seconds)
+        return session
 
     async def save(self, session: Session) -> None:
-        record = {"owner": session.owner, "data": session.data, "created_at": session.created_at}
+        await self._write(session, seen_at=clock.now().timestamp())
+
+    async def _write(self, session: Session, *, seen_at: float) -> None:
+        record = {"owner": session.owner, "data": session.data,
+                  "created_at": session.created_at, "seen_at": seen_at}
+        # xx: never resurrect a session revoked between its load and this write.
         await self.redis.set(self._key(session.sid), json.dumps(record),
-                             ex=self.kind.idle_seconds)
+                             ex=self.kind.idle_seconds, xx=True)
 
     async def destroy(self, sid: str) -> None:
         raw = await self.redis.get(self._key(sid))

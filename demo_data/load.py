@@ -130,6 +130,9 @@ FOLLOWERS = (
     DemoFollower("oDemo0NewFollowerLiuYang00004", "刘洋(未绑定·项目经理)", "liuyang"),
     DemoFollower("oDemo0NewFollowerChenJing0001", "陈静(未绑定·安居乐负责人)", "chenjing"),
     DemoFollower("oDemo0NewFollowerGuest0000001", "访客(未绑定)", None),
+    # Not yet registered: 张伟 adds 孙明 (13800000009) as manager of 香蜜湖公寓 in 权限管理,
+    # then this follower binds as him (issue 3's demo).
+    DemoFollower("oDemo0NewFollowerSunMing00009", "孙明(待登记·新项目经理 13800000009)", None),
 )
 
 

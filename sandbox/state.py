@@ -62,6 +62,20 @@ class SandboxState:
         raw = await self.redis.lrange(f"{PREFIX}:inbox:{openid}", 0, -1)
         return [json.loads(r) for r in raw]
 
+    async def record_chat(self, openid: str, item: dict[str, Any]) -> None:
+        """The chat page's side of the conversation (what the user sent, the bot's passive
+        replies): kept in the same inbox for order, but not counted as messages sent."""
+        item = {**item, "received_at": time.time()}
+        key = f"{PREFIX}:inbox:{openid}"
+        await self.redis.rpush(key, json.dumps(item, ensure_ascii=False))
+        await self.redis.ltrim(key, -MESSAGES_KEPT, -1)
+
+    async def first_delivery(self, openid: str, delivery_key: str) -> bool:
+        """True the first time a user message (MsgId or CreateTime+Event) is posted: a retry
+        shows nothing new in the chat, as in WeChat."""
+        return bool(await self.redis.set(f"{PREFIX}:delivered:{openid}:{delivery_key}", "1",
+                                         nx=True, ex=600))
+
     async def seen_client_msg_id(self, openid: str, client_msg_id: str) -> bool:
         """WeChat drops a repeat client_msg_id for the same openid within 10 minutes."""
         if not client_msg_id:

@@ -135,8 +135,9 @@ class LiveServer:
         return self.app.ctx.redis
 
 
-async def start_live(settings: Settings) -> tuple[LiveServer, Any]:
-    app = create_app(settings)
+async def start_live(settings: Settings, app: Sanic | None = None) -> tuple[LiveServer, Any]:
+    """Serve `app` (built from `settings` when not given, e.g. with test-only routes added)."""
+    app = app if app is not None else create_app(settings)
     server = await app.create_server(host="127.0.0.1", port=settings.port,
                                      return_asyncio_server=True, access_log=False)
     assert server is not None
@@ -181,3 +182,13 @@ async def demo(base_settings: Settings) -> None:
 
 def tortoise_test_config(settings: Settings) -> dict[str, Any]:
     return tortoise_config(settings)
+
+
+@pytest.fixture
+async def demo_people(demo: None) -> None:
+    """The demo data without the demo notices, for tests that count and number notices."""
+    from models.notices import Notice, NoticeReceipt, NoticeReply
+
+    await NoticeReply.all().delete()
+    await NoticeReceipt.all().delete()
+    await Notice.all().delete()

@@ -1,0 +1,1 @@
+"""Demo data: `load.load_demo` and one module of demo rows per area."""
