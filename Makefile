@@ -34,8 +34,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 
+# The load generator is wrk (Debian's package); BENCH_ARGS picks parts, e.g. "callback --rounds 1".
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Regenerate migrations from the models (tortoise's built-in migration engine).
 migrations: $(STAMP)

@@ -9,17 +9,15 @@ enterprise or to one of their projects; anyone else nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from tortoise import connections
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from actions.clock import now
 from actions.errors import ActionError
-from core.localtime import local as local_time
 from models.notices import Notice, NoticeReceipt, ReceiptStatus
 from models.people import Module, Person, Role
 from models.projects import Project
@@ -84,21 +82,12 @@ def filtered(query: QuerySet[NoticeReceipt], which: ReceiptFilter) -> QuerySet[N
         return query.filter(status=ReceiptStatus.UNREAD)
     if which == ReceiptFilter.ALL:
         return query
-    at = as_deadline(now())
+    at = now()
     notices = Notice.filter(reply_required=True)
     notices = (notices.filter(deadline__gt=at) if which == ReceiptFilter.TO_REPLY
                else notices.filter(deadline__lte=at))
     return query.filter(notice_id__in=Subquery(notices.values("id"))).exclude(
         status=ReceiptStatus.REPLIED)
-
-
-def as_deadline(moment: datetime) -> datetime | str:
-    """`moment` as the deadline column holds it. SQLite keeps datetimes as text in the
-    configured zone (Asia/Shanghai), and tortoise passes a datetime filter value of a subquery
-    unconverted, so the text of two zones would be compared; PostgreSQL compares instants."""
-    if connections.get("default").capabilities.dialect == "sqlite":
-        return str(local_time(moment))
-    return moment
 
 
 async def filter_counts(scope: NoticeScope) -> dict[ReceiptFilter, int]:

@@ -19,9 +19,9 @@ from tortoise.transactions import in_transaction
 from actions.audit import Actor, record_audit
 from actions.clock import now
 from actions.errors import ActionError
-from actions.notice_queries import REMIND_BEFORE, as_deadline, notice_scope
+from actions.notice_queries import REMIND_BEFORE, notice_scope
 from actions.outbox import enqueue_template_to_people
-from bot.schedules import SCHEDULES, ScheduledJob
+from bot.schedules import ScheduledJob
 from core.localtime import fmt_minute
 from models.enterprises import Enterprise
 from models.notices import (
@@ -337,8 +337,8 @@ async def remind_unanswered_notices() -> int:
     at = now()
     queued = 0
     while True:
-        due = Notice.filter(reply_required=True, deadline__gt=as_deadline(at),
-                            deadline__lte=as_deadline(at + REMIND_BEFORE)).values("id")
+        due = Notice.filter(reply_required=True, deadline__gt=at,
+                            deadline__lte=at + REMIND_BEFORE).values("id")
         candidates = await NoticeReceipt.filter(
             reminded_at=None, notice_id__in=Subquery(due)).exclude(
             status=ReceiptStatus.REPLIED).limit(REMINDER_BATCH).values_list("id", flat=True)
@@ -385,5 +385,4 @@ async def _remind(conn: BaseDBAsyncClient, notice: Notice,
     return len(rows)
 
 
-SCHEDULES.append(ScheduledJob("notice_reminders", REMINDER_EVERY_SECONDS,
-                              remind_unanswered_notices))
+JOBS = (ScheduledJob("notice_reminders", REMINDER_EVERY_SECONDS, remind_unanswered_notices),)

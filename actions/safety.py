@@ -24,7 +24,7 @@ from sanic.request import File
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from bot.schedules import SCHEDULES, ScheduledJob
+from bot.schedules import ScheduledJob
 from core.db import dialect
 from core.localtime import fmt_minute, local
 from core.uploads import store_upload, upload_path
@@ -423,7 +423,7 @@ async def do_submit_safety_check(person: Person, assignment_id: int,
     return assignment
 
 
-SCHEDULES.append(ScheduledJob("safety_overdue", OVERDUE_EVERY_SECONDS,
-                              do_end_overdue_safety_checks))
-SCHEDULES.append(ScheduledJob("safety_reminders", REMIND_EVERY_SECONDS,
-                              do_remind_safety_deadlines))
+JOBS = (
+    ScheduledJob("safety_overdue", OVERDUE_EVERY_SECONDS, do_end_overdue_safety_checks),
+    ScheduledJob("safety_reminders", REMIND_EVERY_SECONDS, do_remind_safety_deadlines),
+)

@@ -44,8 +44,8 @@ def _arguments() -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("parts", nargs="*", metavar="part", help=" | ".join(PARTS))
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float,
-                        default=float(os.environ.get("BENCH_SECONDS", "5")))
+    parser.add_argument("--seconds", type=int,
+                        default=int(os.environ.get("BENCH_SECONDS", "5")))
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     args = parser.parse_args()
     unknown = set(args.parts) - set(PARTS)
@@ -90,8 +90,8 @@ class Bench:
 
     async def run(self) -> None:
         chosen = self.args.parts or list(PARTS)
-        port = free_port()
-        settings = self.env.settings(port)
+        port, wechat_port = free_port(), free_port()
+        settings = self.env.settings(port, wechat_port)
         redis = make_redis(settings)
         await init_db(settings)
         try:
@@ -103,16 +103,23 @@ class Bench:
                 self.report.queries = await parts.queries_per_page(
                     settings, redis, ["/h5/projects", "/h5/projects?page=13", "/h5/notices"])
                 self.cookie = await parts.leader_cookie(redis, settings)
-            await self._rounds(chosen, port, settings, redis)
+            await self._rounds(chosen, (port, wechat_port), settings, redis)
         finally:
             await redis.aclose()
             await close_db()
         print(self.report.render(), flush=True)
 
-    async def _rounds(self, chosen: list[str], port: int, settings: Any, redis: Any) -> None:
+    async def _rounds(self, chosen: list[str], ports: tuple[int, int], settings: Any,
+                      redis: Any) -> None:
+        port, wechat_port = ports
         log = self.env.data_dir / "server.log"
         log.write_text("")
-        with serve_bare() as bare, serve_product(self.env.server_env(port), port, log) as product:
+        wechat_log = self.env.data_dir / "wechat.log"
+        wechat_log.write_text("")
+        with (serve_bare() as bare,
+              serve_product(self.env.wechat_env(wechat_port, port), wechat_port,
+                            wechat_log) as wechat,
+              serve_product(self.env.server_env(port, wechat_port), port, log) as product):
             await asyncio.to_thread(_warm, bare, product)
             if "callback" in chosen:
                 parts.check_callback(product.base_url, settings, self.openids[1], "帮助",
@@ -129,11 +136,11 @@ class Bench:
                 if "pages" in chosen:
                     await self.pages(bare, product)
                 if "fanout" in chosen:
-                    result = await parts.fan_out(product, settings, redis, round_no,
+                    result = await parts.fan_out(wechat, settings, redis, round_no,
                                                  self.size.enterprises)
                     self.report.fanouts.append(result)
                     await asyncio.sleep(1.0)  # delivery reports still arriving
-            self.report.rss_mb = peak_rss_mb(product.pid)
+            self.report.rss_mb, self.report.rss_tree_mb = peak_rss_mb(product.pid)
 
 
 def _warm(bare: Running, product: Running) -> None:
@@ -145,7 +152,7 @@ def _warm(bare: Running, product: Running) -> None:
         path = Path(tmp) / "warm.tsv"
         path.write_text("GET\t/healthz\t\t\n")
         for running in (bare, product):
-            run_wrk(running.base_url, path, seconds=1.0)
+            run_wrk(running.base_url, path, seconds=1)
 
 
 def main() -> None:

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+
 from bench.servers import ROOT, free_port
 from settings import Settings
 
@@ -34,14 +36,25 @@ class BenchEnv:
     def postgres(self) -> bool:
         return self.database_url.startswith("postgres://")
 
-    def server_env(self, port: int, **extra: str) -> dict[str, str]:
-        """The product server's environment: the sandbox as WeChat, at WeChat's latency."""
+    def server_env(self, port: int, wechat_port: int) -> dict[str, str]:
+        """The product server: its outbox worker on, WeChat played by the sandbox process on
+        `wechat_port` (a process of its own, as WeChat is: its work is not the product's)."""
+        wechat = f"http://127.0.0.1:{wechat_port}/sandbox"
         return {"SANDBOX": "1", "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
                 "DATA_DIR": str(self.data_dir), "HOST": "127.0.0.1", "PORT": str(port),
-                "WORKERS": "1", "RUN_WORKER": "1", "SANDBOX_LATENCY_MS": "20", **extra}
+                "WORKERS": "1", "RUN_WORKER": "1", "WECHAT_API_BASE": wechat,
+                "WECHAT_OAUTH_BASE": wechat}
 
-    def settings(self, port: int) -> Settings:
-        return Settings.from_env(self.server_env(port))
+    def wechat_env(self, port: int, product_port: int) -> dict[str, str]:
+        """The fake WeChat: the same app with the sandbox, answering after 20 ms like WeChat,
+        posting its delivery reports to the product's callback."""
+        return {"SANDBOX": "1", "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
+                "DATA_DIR": str(self.data_dir), "HOST": "127.0.0.1", "PORT": str(port),
+                "WORKERS": "1", "RUN_WORKER": "0", "SANDBOX_LATENCY_MS": "20",
+                "PUBLIC_BASE_URL": f"http://127.0.0.1:{product_port}"}
+
+    def settings(self, port: int, wechat_port: int) -> Settings:
+        return Settings.from_env(self.server_env(port, wechat_port))
 
 
 async def _recreate_pg(url: str) -> str:
@@ -84,7 +97,15 @@ def bench_env() -> Iterator[BenchEnv]:
             stale.unlink()
         database_url = f"sqlite://{sqlite}"
     if os.environ.get("REDIS_URL"):
-        yield BenchEnv(database_url, os.environ["REDIS_URL"], DATA_DIR)
+        # Sessions, de-duplication keys and the sandbox's inboxes of an earlier run would
+        # change what this one measures (WeChat drops a repeated client_msg_id, for one).
+        redis_url = os.environ["REDIS_URL"]
+        client = redis.Redis.from_url(redis_url)
+        try:
+            client.flushdb()
+        finally:
+            client.close()
+        yield BenchEnv(database_url, redis_url, DATA_DIR)
         return
     with _fake_redis_server() as redis_url:
         yield BenchEnv(database_url, redis_url, DATA_DIR)

@@ -82,7 +82,7 @@ def write_requests(path: Path, lines: list[tuple[str, str, dict[str, str], str]]
 
 
 def run_wrk(base_url: str, requests_file: Path, *, connections: int = 64, threads: int = 2,
-            seconds: float = 5.0) -> LoadResult:
+            seconds: float = 5) -> LoadResult:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,7 +90,7 @@ def run_wrk(base_url: str, requests_file: Path, *, connections: int = 64, thread
         script.write_text(LUA)
         summary = Path(tmp) / "summary.json"
         subprocess.run(
-            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(round(seconds), 1)}s",
              "--timeout", "10s", "-s", str(script), base_url, "--", str(requests_file),
              str(threads)],
             check=True, capture_output=True, env={"WRK_SUMMARY": str(summary), "PATH": "/usr/bin"})

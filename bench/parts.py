@@ -180,17 +180,17 @@ async def _queue_faults(base_url: str, sends: int) -> int:
     return sends // FANOUT_FAULT_EVERY
 
 
-async def fan_out(running: Running, settings: Settings, redis: Any, round_no: int,
+async def fan_out(wechat: Running, settings: Settings, redis: Any, round_no: int,
                   enterprises: int) -> FanOut:
     """A city-wide notice through the publish action; the worker of the server under test
-    delivers it to the sandbox, whose inboxes are counted."""
+    delivers it to the sandbox (`wechat`), whose inboxes are counted."""
     from actions.notices import NoticeDraft, do_publish_notice
     from models.notices import Audience
     from models.officers import Officer
     from models.outbox import OutboxMessage, OutboxStatus
     from sandbox.state import PREFIX
 
-    faults = await _queue_faults(running.base_url, enterprises)
+    faults = await _queue_faults(wechat.base_url, enterprises)
     officer = await Officer.get(username=BENCH_OFFICER)
     draft = NoticeDraft(title=f"压测第{round_no}轮全市通知", content="请各企业知悉。",
                         reply_required=False, deadline=None, audience=Audience.ALL)
@@ -209,7 +209,7 @@ async def fan_out(running: Running, settings: Settings, redis: Any, round_no: in
     statuses: dict[str, int] = {}
     for status in OutboxStatus:
         statuses[status.value] = await rows.filter(status=status).count()
-    async with httpx.AsyncClient(base_url=running.base_url) as http:
+    async with httpx.AsyncClient(base_url=wechat.base_url) as http:
         await http.delete("/sandbox/api/faults")
     received: dict[str, int] = {}
     last = wall_start

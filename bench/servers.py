@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,18 +48,19 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
 def serve(command: list[str], env: dict[str, str], port: int,
           log: Path | None = None) -> Iterator[Running]:
     out = log.open("ab") if log is not None else subprocess.DEVNULL
+    # A session of its own: Sanic serves from child processes, stopped together at the end.
     proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
-                            stdout=out, stderr=subprocess.STDOUT)
+                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(f"{base}/healthz", proc)
         yield Running(proc.pid, base)
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
         if log is not None:
             out.close()  # type: ignore[union-attr]
 

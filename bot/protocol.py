@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import os
 import re
 import struct
 from collections.abc import Mapping
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
-from wechatpy.crypto import WeChatCrypto
 from wechatpy.crypto.cryptography import WeChatCipher
 from wechatpy.utils import WeChatSigner
 
@@ -40,6 +40,10 @@ _REQUIRED_BY_TYPE = {"text": ("Content", "MsgId"), "event": ("Event",)}
 _MAX_OPENID = 64
 _MAX_DEPTH = 4  # SendPicsInfo > PicList > item > PicMd5Sum is WeChat's deepest
 _PKCS7_BLOCK = 32  # WeChat pads to 32 bytes, not AES's 16
+# An encrypted reply, laid out as wechatpy's WeChatCrypto lays it out.
+_SEALED = ("<xml>\n<Encrypt><![CDATA[{encrypt}]]></Encrypt>\n"
+           "<MsgSignature><![CDATA[{signature}]]></MsgSignature>\n"
+           "<TimeStamp>{timestamp}</TimeStamp>\n<Nonce><![CDATA[{nonce}]]></Nonce>\n</xml>")
 
 
 class Refused(Exception):
@@ -165,8 +169,8 @@ class CallbackProtocol:
         # The current key seals replies; a request may also come sealed with the previous one
         # while WeChat's side of a key rotation settles.
         self._ciphers = [WeChatCipher(base64.b64decode(k + "=")) for k in keys]
-        self._crypto = (WeChatCrypto(self.token, settings.wechat_aes_key, self.appid)
-                        if settings.wechat_aes_key else None)
+        self._seal_cipher = self._ciphers[0] if settings.wechat_aes_key else None
+        self._appid = self.appid.encode()
 
     # -- query --------------------------------------------------------------------------------
     def verify(self, query: SignedQuery) -> None:
@@ -236,8 +240,21 @@ class CallbackProtocol:
 
     # -- reply --------------------------------------------------------------------------------
     def seal(self, reply_xml: str, inbound: Inbound) -> str:
-        """The reply as WeChat expects it: encrypted when the request was."""
-        if not inbound.encrypted or self._crypto is None:
+        """The reply as WeChat expects it: encrypted when the request was.
+
+        What wechatpy's `WeChatCrypto.encrypt_message` makes, written straight on
+        `cryptography` with the cipher made once: wechatpy builds a cipher, a random string and
+        its text conversions per message, a tenth of the busiest path's time (`make bench`).
+        The callback tests open every sealed reply with wechatpy.
+        """
+        if not inbound.encrypted or self._seal_cipher is None:
             return reply_xml
+        xml = reply_xml.encode()
+        # random(16) + length(4, network order) + xml + appid, PKCS#7-padded to 32 bytes.
+        plain = b"".join((os.urandom(16), struct.pack(">I", len(xml)), xml, self._appid))
+        pad = _PKCS7_BLOCK - len(plain) % _PKCS7_BLOCK
+        encrypt = base64.b64encode(self._seal_cipher.encrypt(plain + bytes([pad]) * pad)).decode()
         timestamp = str(int(clock.now().timestamp()))
-        return str(self._crypto.encrypt_message(reply_xml, inbound.nonce, timestamp))
+        signature = sign(self.token, timestamp, inbound.nonce, encrypt)
+        return _SEALED.format(encrypt=encrypt, signature=signature, timestamp=timestamp,
+                              nonce=inbound.nonce)

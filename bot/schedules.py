@@ -1,8 +1,7 @@
 """Periodic jobs (notice reminders, overdue safety tasks, …) run by the outbox worker.
 
-An area appends its job to `SCHEDULES` at import time of its module, e.g.
-
-    SCHEDULES.append(ScheduledJob("notice_reminders", 300, send_notice_reminders))
+Each area lists its jobs in a `JOBS` tuple of its actions module, and `scheduled_jobs()` names
+those modules: one explicit table, the same in `serve` and in a standalone `worker`.
 
 Every worker process of every instance runs the schedules, so each run takes a Redis lock and
 checks, under it, when the job last ran: a job runs once per interval across the whole city
@@ -34,7 +33,11 @@ class ScheduledJob:
     run: Callable[[], Awaitable[int]]  # returns how many things it did (messages queued, …)
 
 
-SCHEDULES: list[ScheduledJob] = []
+def scheduled_jobs() -> list[ScheduledJob]:
+    """Every periodic job of the product."""
+    from actions import notices, safety
+
+    return [*notices.JOBS, *safety.JOBS]
 
 
 def _last_run_key(job: ScheduledJob) -> str:
@@ -59,9 +62,9 @@ async def run_job_if_due(redis: Any, job: ScheduledJob) -> int | None:
 
 
 async def run_due_jobs(redis: Any, jobs: list[ScheduledJob] | None = None) -> int:
-    """Run every due job of `jobs` (default: SCHEDULES); how many ran."""
+    """Run every due job of `jobs` (default: all of them); how many ran."""
     ran = 0
-    for job in SCHEDULES if jobs is None else jobs:
+    for job in scheduled_jobs() if jobs is None else jobs:
         try:
             if await run_job_if_due(redis, job) is not None:
                 ran += 1

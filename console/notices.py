@@ -33,7 +33,7 @@ bp = Blueprint("console_notices", url_prefix="/console")
 
 MAX_ATTACHMENTS = 5
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FOLLOW_UP = {"all": "全部", "unread": "未读", "read": "已读未回复", "replied": "已回复",
+FOLLOW_UP = {"all": "全部", "unread": "未读", "read": "已读", "replied": "已回复",
              "overdue": "逾期未回复"}
 
 

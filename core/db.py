@@ -46,7 +46,9 @@ async def init_db(settings: Settings) -> None:
     """Open the connections once per process; later calls with the app started are no-ops."""
     if Tortoise.is_inited():
         return
-    await Tortoise.init(config=tortoise_config(settings))
+    # Global: tortoise 1.x keeps its state in a contextvar, and Sanic serves requests from
+    # tasks that do not inherit the context of the listener that opened the database.
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
 
 
 async def close_db() -> None:
@@ -57,8 +59,11 @@ async def close_db() -> None:
 
 async def migrate(settings: Settings) -> None:
     """Apply the migrations under `migrations/` (tortoise's built-in migration engine)."""
-    await run_migrations(config=tortoise_config(settings))
-    await close_db()
+    try:
+        await run_migrations(config=tortoise_config(settings))
+    finally:
+        # Also on failure: aiosqlite's thread would otherwise keep the process alive.
+        await close_db()
 
 
 def dialect() -> str:

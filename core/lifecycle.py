@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 
 from sanic import Sanic
 from tortoise import Tortoise
@@ -31,6 +32,10 @@ def register_lifecycle(app: Sanic, settings: Settings) -> None:
         if settings.run_worker:
             app.ctx.worker = OutboxWorker(settings, app.ctx.redis, app.ctx.wechat)
             app.ctx.worker_task = asyncio.create_task(app.ctx.worker.run_forever())
+        # Everything loaded so far (modules, models, templates) lives as long as the process:
+        # kept out of the collector's full passes, which otherwise walk it all and stall every
+        # request in flight (the callback's p99 under load, `make bench`).
+        gc.freeze()
 
     @app.after_server_stop
     async def stop(app: Sanic) -> None:

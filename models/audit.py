@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -17,8 +19,8 @@ class AuditEntry(Model):
     event = fields.CharField(max_length=64, db_index=True)
     subject_type = fields.CharField(max_length=32)
     subject_id = fields.BigIntField(null=True)
-    old = fields.JSONField(null=True)
-    new = fields.JSONField(null=True)
+    old: dict[str, Any] | None = fields.JSONField(null=True)
+    new: dict[str, Any] | None = fields.JSONField(null=True)
 
     class Meta:
         table = "audit_entry"

@@ -116,7 +116,7 @@ class NoticeReply(Model):
 
 
 class NoticeShortNumber(Model):
-    """The 编号 a person uses for a receipt in chat; given once, never changed."""
+    """The 编号 a person uses for a receipt in chat: given once, never changed."""
 
     id = fields.BigIntField(primary_key=True)
     person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(

@@ -8,6 +8,7 @@ delivered twice even when a worker dies between sending and recording.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -37,7 +38,8 @@ class OutboxMessage(Model):
     openid = fields.CharField(max_length=64, db_index=True)
     person_id = fields.IntField(null=True)
     template_key = fields.CharField(max_length=32, default="")  # settings.TEMPLATE_KEYS
-    data = fields.JSONField(default=dict)  # template fields, already cut to WeChat's limits
+    # Template fields, already cut to WeChat's limits.
+    data: dict[str, Any] = fields.JSONField(default=dict)
     url = fields.CharField(max_length=1024, default="")
     text = fields.TextField(default="")  # customer-service text
     # What caused it, e.g. ("application", 12), so an officer can see deliveries per subject.

@@ -65,7 +65,7 @@ class Person(Model):
     mobile = fields.CharField(max_length=11, db_index=True)
     id_number = fields.CharField(max_length=18, default="")  # 身份证号, managers
     # Modules granted to a project manager; leaders and handlers hold every module.
-    modules: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    modules: list[str] = fields.JSONField(default=list)
     status = fields.CharEnumField(PersonStatus, max_length=16, default=PersonStatus.ACTIVE)
     created_at = fields.DatetimeField(auto_now_add=True)
     deregistered_at = fields.DatetimeField(null=True)

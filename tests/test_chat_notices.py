@@ -19,6 +19,7 @@ from notices_support import (
 
 from actions.clock import now, travel
 from conftest import LiveServer
+from models.applications import Application, ApplicationStatus
 from models.notices import NoticeReceipt, NoticeReply
 from models.people import Person
 from models.safety import AssignmentStatus, SafetyCheckAssignment
@@ -116,10 +117,12 @@ async def test_todo_sums_up_with_links(demo_people: None, live: LiveServer) -> N
     pengcheng = await enterprise(PENGCHENG)
     open_checks = await SafetyCheckAssignment.filter(enterprise_id=pengcheng.id,
                                                      status=AssignmentStatus.OPEN).count()
+    returned = await Application.filter(enterprise_id=pengcheng.id,
+                                        status=ApplicationStatus.RETURNED).count()
     for fixture in ("text__todo", "click__todo"):
         answer = await chat(live, fixture)
         assert "待回复通知 2 条，未读通知 3 条" in answer, answer
         assert "/h5/notices?filter=to_reply" in answer
         assert f"待提交安全检查 {open_checks} 项" in answer and "/h5/safety" in answer
-        assert "待补充资料的申请 0 件" in answer
+        assert f"待补充资料的申请 {returned} 件" in answer and "/h5/applications" in answer
     assert await NoticeReceipt.filter(status="replied").count() == 0

@@ -18,10 +18,14 @@ from notices_support import (
 )
 
 from actions.errors import ActionError
+from bot.outbox_worker import OutboxWorker
+from bot.wechat_api import WeChatAPI
+from conftest import LiveServer
 from models.audit import AuditEntry
 from models.enterprises import Enterprise
 from models.notices import Audience, NoticeReceipt
-from models.outbox import OutboxMessage
+from models.outbox import OutboxMessage, OutboxStatus
+from sandbox.state import SandboxState
 from settings import Settings
 
 
@@ -108,3 +112,20 @@ async def test_publish_notice_city_wide_fans_out_in_bulk(
     # The notice, its receipts (one INSERT … SELECT), the bulk of template messages, the audit.
     assert len(inserts) == 4, inserts
     assert sum("notice_receipt" in q.split("(")[0] for q in inserts) == 1
+
+
+async def test_publish_notice_template_reaches_leader_in_sandbox(demo_people: None,
+                                                                  live: LiveServer) -> None:
+    notice = await publish(live.settings, title="关于开展汛期安全检查的通知")
+    wechat = WeChatAPI(live.settings, live.redis)
+    try:
+        worker = OutboxWorker(live.settings, live.redis, wechat)
+        while await worker.run_once():
+            pass
+    finally:
+        await wechat.aclose()
+    inbox = await SandboxState(live.redis).messages(LEADER_OPENID)
+    pushed = [m for m in inbox if "关于开展汛期安全检查的通知" in str(m)]
+    assert len(pushed) == 1
+    assert f"/h5/notices/{notice.id}" in str(pushed[0])
+    assert await OutboxMessage.filter(subject_id=notice.id, status=OutboxStatus.SENT).count() == 2

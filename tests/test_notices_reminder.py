@@ -20,7 +20,7 @@ from notices_support import (
 from actions.clock import now, travel
 from actions.notices import do_reply_to_notice, remind_unanswered_notices
 from bot.outbox_worker import OutboxWorker
-from bot.schedules import SCHEDULES, run_due_jobs
+from bot.schedules import run_due_jobs, scheduled_jobs
 from bot.wechat_api import WeChatAPI
 from conftest import LiveServer
 from models.outbox import OutboxMessage
@@ -63,7 +63,7 @@ async def test_remind_unanswered_notices_with_two_workers_sends_once(
                   enterprises=[(await enterprise(PENGCHENG)).id, (await enterprise(ANJULE)).id])
     # Two jobs racing on the database itself, then two workers' schedulers racing on Redis.
     counts = await asyncio.gather(remind_unanswered_notices(), remind_unanswered_notices())
-    job = next(j for j in SCHEDULES if j.name == "notice_reminders")
+    job = next(j for j in scheduled_jobs() if j.name == "notice_reminders")
     ran = await asyncio.gather(run_due_jobs(live.redis, [job]), run_due_jobs(live.redis, [job]))
     assert sorted(counts) == [0, 3] and sum(ran) <= 2
     wechat = WeChatAPI(live.settings, live.redis)

@@ -159,3 +159,19 @@ async def test_demo_notices_shown_to_their_addressees(demo: None, live: LiveServ
     assert all(title in leader_list.text for title in (CITY_WIDE, FUTIAN, PROJECT))
     assert CITY_WIDE in anjule_list.text and "已回复" in anjule_list.text
     assert FUTIAN not in anjule_list.text and PROJECT not in anjule_list.text
+
+
+async def test_number_receipts_concurrently_gives_one_number_each(
+        demo_people: None, base_settings: Settings) -> None:
+    import asyncio
+
+    from actions.notices import do_number_receipts
+    from models.notices import NoticeShortNumber
+
+    notices = [await publish(base_settings, title=f"通知{i}") for i in range(3)]
+    receipt_ids = [(await receipt_of(n, PENGCHENG)).id for n in reversed(notices)]
+    leader = await person("张伟")
+    first, second = await asyncio.gather(do_number_receipts(leader.id, receipt_ids),
+                                         do_number_receipts(leader.id, receipt_ids))
+    assert first == second == {rid: i + 1 for i, rid in enumerate(receipt_ids)}
+    assert await NoticeShortNumber.filter(person_id=leader.id).count() == 3

@@ -69,6 +69,7 @@ async def test_add_manager_assigns_projects_and_modules(live: LiveServer, demo: 
     assert person.role == "manager" and sorted(person.modules) == ["notices", "safety"]
     assert (await Project.get(id=project.id)).manager_id == person.id  # type: ignore[attr-defined]
     entry = await AuditEntry.get(event="manager.added", subject_id=person.id)
+    assert entry.new is not None
     assert entry.actor_name == "张伟" and entry.new["projects"] == [project.id]
 
 
@@ -163,6 +164,7 @@ async def test_deregister_manager_ends_access_at_once(live: LiveServer, demo: No
     assert await Project.filter(manager_id=manager.id).count() == 0
     assert not await WeChatBinding.filter(person_id=manager.id).exists()
     entry = await AuditEntry.get(event="person.deregistered", subject_id=manager.id)
+    assert entry.old is not None
     assert sorted(entry.old["projects"]) == sorted(
         await Project.filter(name__in=["鹏城花园", "莲花苑"]).values_list("id", flat=True))
 

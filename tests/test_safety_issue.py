@@ -21,7 +21,7 @@ from safety_support import (
 
 from actions.clock import travel
 from actions.safety import do_remind_safety_deadlines
-from bot.schedules import SCHEDULES, run_due_jobs
+from bot.schedules import run_due_jobs, scheduled_jobs
 from conftest import LiveServer
 from models.audit import AuditEntry
 from models.outbox import OutboxMessage
@@ -121,7 +121,7 @@ async def test_remind_safety_deadline_once_a_day_before(live: LiveServer, demo: 
     travel(timedelta(days=2, hours=1).total_seconds())
     assert await do_remind_safety_deadlines() == 2
     assert await do_remind_safety_deadlines() == 0  # a second run reminds nobody again
-    jobs = [job for job in SCHEDULES if job.name == "safety_reminders"]
+    jobs = [job for job in scheduled_jobs() if job.name == "safety_reminders"]
     await run_due_jobs(live.redis, jobs)
     await deliver(live)
     reminders = [m for m in await inbox(live, MANAGER)
