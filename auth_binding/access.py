@@ -18,6 +18,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, json, redirect
 
+from core.errors import wants_json
 from core.pages import render
 from core.sessions import H5_SESSIONS, Session, SessionStore, csrf_ok
 from models.enterprises import Enterprise
@@ -107,12 +108,6 @@ def form_text(request: Request, name: str) -> str:
     return str(form.get(name) or "").strip() if form else ""
 
 
-def wants_json(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return (request.headers.get("x-requested-with", "").lower() == "xmlhttprequest"
-            or ("application/json" in accept and "text/html" not in accept))
-
-
 def local_path(candidate: str | None, default: str = "/h5/projects") -> str:
     """A path on this site only: an open redirect through `next` is refused."""
     if (not candidate or not candidate.startswith("/") or candidate.startswith("//")
@@ -129,7 +124,7 @@ def sign_in_url(request: Request) -> str:
 def refuse(request: Request, status: int, code: str, message: str) -> HTTPResponse:
     """A refusal: JSON with a code for scripts, a plain Chinese page for people."""
     if wants_json(request):
-        return json({"error": {"code": code, "message": message}}, status=status)
+        return json({"error": code, "message": message}, status=status)
     return render(request, "auth/refused.html", status=status, message=message,
                   retry_url=sign_in_url(request) if status == 401 else "")
 

@@ -26,7 +26,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.get("/funds")
 @console_page()
 async def import_form(request: Request, officer: Officer) -> HTTPResponse:
-    return render(request, "funds/import.html", officer=officer, report=None, errors=[],
+    return render(request, "console/funds/import.html", officer=officer, report=None, errors=[],
                   error="")
 
 
@@ -49,7 +49,7 @@ async def import_submit(request: Request, officer: Officer) -> HTTPResponse:
             context["error"], context["errors"], status = exc.message, exc.errors, exc.status
         except ActionError as exc:
             context["error"], status = exc.message, exc.status
-    return render(request, "funds/import.html", status=status, **context)
+    return render(request, "console/funds/import.html", status=status, **context)
 
 
 @bp.get("/funds/template.xlsx")

@@ -68,7 +68,7 @@ async def _progress(task_ids: list[int]) -> dict[int, dict[str, int]]:
 async def task_list(request: Request, officer: Officer) -> HTTPResponse:
     await do_end_overdue_safety_checks()
     tasks = await _tasks(officer).order_by("-created_at", "-id").limit(200)
-    return render(request, "safety/tasks.html", officer=officer, tasks=tasks,
+    return render(request, "console/safety/tasks.html", officer=officer, tasks=tasks,
                   progress=await _progress([t.id for t in tasks]), fmt=fmt_minute,
                   flashes=[("success", "任务已下发")] if request.args.get("issued") else [])
 
@@ -81,7 +81,7 @@ async def _issue_form(request: Request, officer: Officer, *, error: str = "",
         query = query.filter(district=district)
     projects = await query.select_related("enterprise").order_by("district", "name")
     districts = sorted({p.district for p in projects if p.district})
-    return render(request, "safety/task_new.html", status=status, officer=officer,
+    return render(request, "console/safety/task_new.html", status=status, officer=officer,
                   projects=projects, districts=districts, city=district is None,
                   error=error, values=values or {"target": "district"})
 
@@ -121,7 +121,7 @@ async def task_detail(request: Request, officer: Officer, task_id: int) -> HTTPR
     task = await _task_or_404(officer, task_id)
     assignments = await SafetyCheckAssignment.filter(task_id=task.id).select_related(
         "project", "enterprise", "submitted_by").order_by("project__district", "project__name")
-    return render(request, "safety/task.html", officer=officer, task=task,
+    return render(request, "console/safety/task.html", officer=officer, task=task,
                   assignments=assignments, progress=(await _progress([task.id]))[task.id],
                   fmt=fmt_minute,
                   flashes=[("success", "任务已下发，已通知相关项目")] if request.args.get(
@@ -152,7 +152,7 @@ async def submission(request: Request, officer: Officer, assignment_id: int) -> 
     if shown:
         for photo in await SafetyCheckPhoto.filter(assignment_id=assignment.id).order_by("id"):
             photos[photo.item_index].append(photo)
-    return render(request, "safety/submission.html", officer=officer, assignment=assignment,
+    return render(request, "console/safety/submission.html", officer=officer, assignment=assignment,
                   task=assignment.task, results=results, photos=photos, shown=shown,
                   fmt=fmt_minute)
 

@@ -27,7 +27,8 @@ from actions.safety import (
     do_submit_safety_check,
     prepare_photo,
 )
-from auth_binding.access import Viewer, h5_page, wants_json
+from auth_binding.access import Viewer, h5_page
+from core.errors import wants_json
 from core.localtime import fmt_minute
 from core.pages import render
 from core.uploads import read_upload
@@ -174,7 +175,7 @@ async def safety_check_post(request: Request, viewer: Viewer,
     except ActionError as exc:
         await asyncio.to_thread(discard_photos, request.app.ctx.settings, photos)
         if wants_json(request):
-            return json({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+            return json({"error": exc.code, "message": exc.message}, status=exc.status)
         assignment = await _assignment_or_404(viewer, assignment_id)
         return _render_check(request, viewer, assignment,
                              await _item_views(assignment, answers), exc.message,
