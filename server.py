@@ -75,15 +75,22 @@ def _blueprints() -> list[Blueprint]:
 
 
 def _serve(settings: Settings) -> None:
-    loader = AppLoader(factory=partial(create_app, settings))
-    app = loader.load()
-    app.prepare(host=settings.host, port=settings.port, workers=settings.workers,
-                access_log=False, single_process=settings.workers == 1)
     if settings.sandbox:
         base = settings.public_base_url
         print(f"\n  聊天 (sandbox chat):  {base}/sandbox/chat\n"
               f"  我的小区 (H5 pages):   {base}/h5/projects\n"
               f"  审核后台 (console):    {base}/console/\n", flush=True)
+    if settings.workers == 1:
+        # One process, no worker manager: what a pilot and `make run` need, and the lightest.
+        app = create_app(settings)
+        app.prepare(host=settings.host, port=settings.port, access_log=False,
+                    single_process=True)
+        Sanic.serve_single(primary=app)
+        return
+    loader = AppLoader(factory=partial(create_app, settings))
+    app = loader.load()
+    app.prepare(host=settings.host, port=settings.port, workers=settings.workers,
+                access_log=False)
     Sanic.serve(primary=app, app_loader=loader)
 
 
@@ -120,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
                         choices=["serve", "migrate", "load-demo", "push-menu", "worker"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in ("sanic.root", "sanic.error", "sanic.access", "sanic.server"):
+        # Sanic's loggers have handlers of their own; without this each line is printed twice.
+        logging.getLogger(name).propagate = False
     settings = Settings.from_env()
     if args.command == "serve":
         _serve(settings)

@@ -30,7 +30,7 @@ from bench.env import BenchEnv, bench_env
 from bench.load import run_wrk
 from bench.procstat import peak_rss_mb
 from bench.report import Report
-from bench.servers import Running, free_port, serve_bare, serve_product
+from bench.servers import Running, free_ports, serve_bare, serve_product
 from core.db import close_db, init_db
 from core.redis import make_redis
 
@@ -90,7 +90,7 @@ class Bench:
 
     async def run(self) -> None:
         chosen = self.args.parts or list(PARTS)
-        port, wechat_port = free_port(), free_port()
+        port, wechat_port, bare_port, instrumented_port = free_ports(4)
         settings = self.env.settings(port, wechat_port)
         redis = make_redis(settings)
         await init_db(settings)
@@ -101,22 +101,23 @@ class Bench:
                   + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()), flush=True)
             if "pages" in chosen:
                 self.report.queries = await parts.queries_per_page(
-                    settings, redis, ["/h5/projects", "/h5/projects?page=13", "/h5/notices"])
+                    settings, redis, instrumented_port,
+                    ["/h5/projects", "/h5/projects?page=13", "/h5/notices"])
                 self.cookie = await parts.leader_cookie(redis, settings)
-            await self._rounds(chosen, (port, wechat_port), settings, redis)
+            await self._rounds(chosen, (port, wechat_port, bare_port), settings, redis)
         finally:
             await redis.aclose()
             await close_db()
         print(self.report.render(), flush=True)
 
-    async def _rounds(self, chosen: list[str], ports: tuple[int, int], settings: Any,
+    async def _rounds(self, chosen: list[str], ports: tuple[int, int, int], settings: Any,
                       redis: Any) -> None:
-        port, wechat_port = ports
+        port, wechat_port, bare_port = ports
         log = self.env.data_dir / "server.log"
         log.write_text("")
         wechat_log = self.env.data_dir / "wechat.log"
         wechat_log.write_text("")
-        with (serve_bare() as bare,
+        with (serve_bare(bare_port) as bare,
               serve_product(self.env.wechat_env(wechat_port, port), wechat_port,
                             wechat_log) as wechat,
               serve_product(self.env.server_env(port, wechat_port), port, log) as product):

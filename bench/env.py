@@ -19,7 +19,7 @@ from pathlib import Path
 
 import redis
 
-from bench.servers import ROOT, free_port
+from bench.servers import ROOT, free_ports
 from settings import Settings
 
 BENCH_DB = "wuye_bench"
@@ -73,7 +73,7 @@ async def _recreate_pg(url: str) -> str:
 def _fake_redis_server() -> Iterator[str]:
     from fakeredis import TcpFakeServer
 
-    port = free_port()
+    [port] = free_ports(1)
     server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -19,7 +19,7 @@ from bench.callback_requests import Line, callback_lines, text_xml
 from bench.citydata import BENCH_OFFICER, openid_of
 from bench.load import LoadResult, run_wrk, write_requests
 from bench.procstat import cpu_seconds
-from bench.servers import Running, free_port
+from bench.servers import Running
 from sandbox.wechat_client import WeChatSide
 from settings import Settings
 
@@ -111,7 +111,8 @@ class _QueryCounter(logging.Handler):
         self.count += 1
 
 
-async def queries_per_page(settings: Settings, redis: Any, paths: list[str]) -> dict[str, int]:
+async def queries_per_page(settings: Settings, redis: Any, port: int,
+                           paths: list[str]) -> dict[str, int]:
     """Database queries of one request to each page, counted on tortoise's query log in an
     instrumented copy of the app served by this process (sessions and rows are shared)."""
     from sanic import Sanic
@@ -119,7 +120,6 @@ async def queries_per_page(settings: Settings, redis: Any, paths: list[str]) -> 
     from server import create_app
 
     Sanic.test_mode = True  # a second app in this process
-    port = free_port()
     local = settings.with_overrides(port=port, public_base_url=f"http://127.0.0.1:{port}",
                                     run_worker=False)
     app = create_app(local)

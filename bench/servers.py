@@ -24,10 +24,17 @@ class Running:
     base_url: str
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: each socket stays bound until all are chosen, else the
+    system may hand the same port out twice."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
@@ -66,8 +73,7 @@ def serve(command: list[str], env: dict[str, str], port: int,
 
 
 @contextmanager
-def serve_bare() -> Iterator[Running]:
-    port = free_port()
+def serve_bare(port: int) -> Iterator[Running]:
     with serve([sys.executable, "-m", "bench.bare", str(port)], {}, port) as running:
         yield running
 
