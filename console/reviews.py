@@ -130,7 +130,4 @@ async def review_act(request: Request, officer: Officer, application_id: int,
 async def review_attachment(request: Request, officer: Officer, application_id: int,
                             attachment_id: int) -> HTTPResponse:
     application = await _visible(officer, application_id)
-    attachment = await Attachment.get_or_none(id=attachment_id, application_id=application.id)
-    if attachment is None:
-        raise NotFound("附件不存在。")
-    return await attachment_response(request, attachment)
+    return await attachment_response(request, application.id, attachment_id)

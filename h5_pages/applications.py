@@ -258,14 +258,16 @@ async def supplement_submit(request: Request, viewer: Viewer,
 async def attachment_download(request: Request, viewer: Viewer, application_id: int,
                               attachment_id: int) -> HTTPResponse:
     application = await _application_or_404(viewer, application_id)
-    attachment = await Attachment.get_or_none(id=attachment_id, application_id=application.id)
+    return await attachment_response(request, application.id, attachment_id)
+
+
+async def attachment_response(request: Request, application_id: int,
+                              attachment_id: int) -> HTTPResponse:
+    """An attachment of an application the caller may see, as a download (never rendered
+    inline as a page of this site); 404 when it is not that application's."""
+    attachment = await Attachment.get_or_none(id=attachment_id, application_id=application_id)
     if attachment is None:
         raise NotFound("附件不存在。")
-    return await attachment_response(request, attachment)
-
-
-async def attachment_response(request: Request, attachment: Attachment) -> HTTPResponse:
-    """The stored file as a download (never rendered inline as a page of this site)."""
     body = await read_upload(request.app.ctx.settings, attachment.stored_name)
     name = quote(attachment.display_name, safe="")
     return raw(body, content_type=attachment.mime, headers={

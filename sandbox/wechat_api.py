@@ -139,9 +139,11 @@ def _template_data_error(settings: Settings, template_id: str, data: Any) -> str
     return None
 
 
-@bp.post("/cgi-bin/message/template/send")
-async def template_send(request: Request) -> HTTPResponse:
-    if (fault := await _begin(request, "template_send")) is not None:
+async def _begin_message(request: Request, endpoint: str,
+                         ) -> HTTPResponse | tuple[dict[str, Any], str]:
+    """What every message send checks first, as WeChat does: injected fault, access token,
+    JSON body, openid. The refusal, or (body, openid)."""
+    if (fault := await _begin(request, endpoint)) is not None:
         return fault
     if (refused := await _token_error(request)) is not None:
         return refused
@@ -151,6 +153,15 @@ async def template_send(request: Request) -> HTTPResponse:
     openid = str(body.get("touser") or "")
     if not _OPENID.match(openid):
         return _error(40003, "invalid openid")
+    return body, openid
+
+
+@bp.post("/cgi-bin/message/template/send")
+async def template_send(request: Request) -> HTTPResponse:
+    message = await _begin_message(request, "template_send")
+    if isinstance(message, HTTPResponse):
+        return message
+    body, openid = message
     template_id = str(body.get("template_id") or "")
     problem = _template_data_error(request.app.ctx.settings, template_id, body.get("data"))
     if problem == "invalid template_id":
@@ -216,16 +227,10 @@ async def close_callback_client(app: Sanic) -> None:
 
 @bp.post("/cgi-bin/message/custom/send")
 async def custom_send(request: Request) -> HTTPResponse:
-    if (fault := await _begin(request, "custom_send")) is not None:
-        return fault
-    if (refused := await _token_error(request)) is not None:
-        return refused
-    body = _body(request)
-    if body is None:
-        return _error(47001, "data format error")
-    openid = str(body.get("touser") or "")
-    if not _OPENID.match(openid):
-        return _error(40003, "invalid openid")
+    message = await _begin_message(request, "custom_send")
+    if isinstance(message, HTTPResponse):
+        return message
+    body, openid = message
     text = body.get("text")
     content = text.get("content") if isinstance(text, dict) else None
     if body.get("msgtype") != "text" or not isinstance(content, str) or not content:
