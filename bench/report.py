@@ -95,7 +95,8 @@ class Report:
                 f"{path} {n}" for path, n in self.queries.items())
                 + f" ({'fixed' if fixed else 'VARIES with the page'})")
         if self.rss_mb:
+            others = (f"; {self.rss_tree_mb:.0f} MB with Sanic's manager processes"
+                      if self.rss_tree_mb > self.rss_mb else "")
             out.append(f"server peak RSS {self.rss_mb:.0f} MB (≤{RSS_MAX_MB:g}): "
-                       f"{_mark(self.rss_mb <= RSS_MAX_MB)}; {self.rss_tree_mb:.0f} MB with "
-                       "Sanic's manager processes")
+                       f"{_mark(self.rss_mb <= RSS_MAX_MB)}{others}")
         return "\n".join(out)

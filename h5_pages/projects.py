@@ -42,9 +42,16 @@ def page_number(request: Request) -> int:
 
 
 def visible_projects(viewer: Viewer) -> Q:
-    """The viewer's own projects and, for a leader, the subsidiaries' (read-only)."""
-    return Q(id__in=list(viewer.project_ids)) | Q(
-        enterprise_id__in=list(viewer.subsidiary_ids), status=ProjectStatus.MANAGED)
+    """The viewer's own projects and, for a leader, the subsidiaries' (read-only).
+
+    Own projects by the rule that made `viewer.project_ids` (the enterprise's managed projects,
+    a manager's among them) rather than by that list: an enterprise with 500 projects put 500
+    parameters in each of the page's queries, and building them was a third of its time
+    (`make bench`)."""
+    own = Q(enterprise_id=viewer.enterprise.id, status=ProjectStatus.MANAGED)
+    if viewer.is_manager:
+        own &= Q(manager_id=viewer.person.id)
+    return own | Q(enterprise_id__in=list(viewer.subsidiary_ids), status=ProjectStatus.MANAGED)
 
 
 @bp.get("/projects")

@@ -171,7 +171,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'project', 'app': 'models', 'pk_attr': 'id'},
+            options={'table': 'project', 'app': 'models', 'indexes': [Index(fields=['enterprise_id', 'status', 'name']), Index(fields=['manager_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
