@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import Browser, ViewportSize
 from sanic import Sanic
 from tortoise import Tortoise, connections
 
@@ -192,3 +193,20 @@ async def demo_people(demo: None) -> None:
     await NoticeReply.all().delete()
     await NoticeReceipt.all().delete()
     await Notice.all().delete()
+
+
+# Phone-size screen of the browser tests (tests/browser, marker `browser`).
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's headless Chromium (never a downloaded browser), for the `browser` tests."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        yield chromium
+        await chromium.close()

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from auth_helpers import DEMO_LEADER_OPENID, DEMO_MANAGER_OPENID, sign_in
+from playwright.async_api import Browser
 from sanic import Request
 from sanic.exceptions import Forbidden, ServiceUnavailable
 from sanic.response import HTTPResponse, html, text
@@ -268,37 +269,29 @@ async def interactive(base_settings: Settings) -> AsyncIterator[LiveServer]:
 
 
 @pytest.mark.browser
-async def test_submit_form_confirmed_once_and_switch_tabs(interactive: LiveServer) -> None:
-    from playwright.async_api import async_playwright
-
+async def test_submit_form_confirmed_once_and_switch_tabs(interactive: LiveServer,
+                                                         browser: Browser) -> None:
     ctx = interactive.app.ctx
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        try:
-            page = await browser.new_page()
-            await page.goto(interactive.base_url + "/h5/test-form")
-            assert await page.is_hidden("text=已提交的任务")
-            await page.click("a[data-tab=done]")
-            assert await page.is_visible("text=已提交的任务")
-            assert await page.is_hidden("text=待提交的任务")
+    page = await browser.new_page()
+    await page.goto(interactive.base_url + "/h5/test-form")
+    assert await page.is_hidden("text=已提交的任务")
+    await page.click("a[data-tab=done]")
+    assert await page.is_visible("text=已提交的任务")
+    assert await page.is_hidden("text=待提交的任务")
 
-            await page.click("button[data-confirm]")
-            await page.wait_for_selector("text=确定要提交吗？")
-            await page.click("[data-dialog-cancel]")
-            assert await page.locator(".app-dialog").count() == 0
+    await page.click("button[data-confirm]")
+    await page.wait_for_selector("text=确定要提交吗？")
+    await page.click("[data-dialog-cancel]")
+    assert await page.locator(".app-dialog").count() == 0
 
-            # The answer opens in a frame, so this page stays while the send is on its way.
-            await page.evaluate("document.querySelector('form').target = 'answer'")
-            await page.click("button[data-confirm]")
-            await page.click("[data-dialog-ok]")
-            await asyncio.wait_for(ctx.first_post.wait(), 10)
-            # The button is locked and a second tap (a double tap) sends nothing.
-            assert await page.is_disabled("button[data-confirm]")
-            await page.evaluate("document.querySelector('form').requestSubmit()")
-            ctx.release.set()
-            await page.frame_locator("iframe[name=answer]").locator("#done").wait_for()
-        finally:
-            await browser.close()
+    # The answer opens in a frame, so this page stays while the send is on its way.
+    await page.evaluate("document.querySelector('form').target = 'answer'")
+    await page.click("button[data-confirm]")
+    await page.click("[data-dialog-ok]")
+    await asyncio.wait_for(ctx.first_post.wait(), 10)
+    # The button is locked and a second tap (a double tap) sends nothing.
+    assert await page.is_disabled("button[data-confirm]")
+    await page.evaluate("document.querySelector('form').requestSubmit()")
+    ctx.release.set()
+    await page.frame_locator("iframe[name=answer]").locator("#done").wait_for()
     assert ctx.form_posts == 1

@@ -6,28 +6,16 @@ and deregisters them through the permission pages (F2)."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from conftest import LiveServer
+from conftest import PHONE, LiveServer
 from models.people import WeChatBinding
 
 pytestmark = pytest.mark.browser
 
-PHONE: ViewportSize = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        yield chromium
-        await chromium.close()
 
 
 async def _phone(browser: Browser) -> tuple[Page, list[Any]]:

@@ -5,29 +5,17 @@ and submits; the page then shows it read-only (F11)."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, expect
 from safety_support import assignment_of, issue, jpeg
 
-from conftest import LiveServer
+from conftest import PHONE, LiveServer
 from models.safety import AssignmentStatus, SafetyCheckAssignment
 
 pytestmark = pytest.mark.browser
 
-PHONE: ViewportSize = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        yield chromium
-        await chromium.close()
 
 
 async def test_submit_safety_check_on_phone_with_photo(live: LiveServer, demo: None,

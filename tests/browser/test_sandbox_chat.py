@@ -3,28 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, ViewportSize, async_playwright, expect
+from playwright.async_api import Browser, expect
 
-from conftest import LiveServer
+from conftest import PHONE, LiveServer
 
 pytestmark = pytest.mark.browser
 
-PHONE: ViewportSize = {"width": 390, "height": 844}
 ZHANG_WEI = "oDemo0LeaderZhangWei00000001"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        yield chromium
-        await chromium.close()
 
 
 async def test_chat_send_help_shows_help_text(live: LiveServer, demo: None,
