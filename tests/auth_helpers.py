@@ -11,6 +11,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -90,3 +93,47 @@ LEADER_CHENJING_FORM = {"kind": "enterprise", "credit_code": "91440300MA5FP0003J
 HANDLER_LINA_FORM = {"kind": "enterprise", "credit_code": "91440300MA5FP0001C",
                      "name": "李娜", "mobile": "13800000002"}
 MANAGER_LIUYANG_FORM = {"kind": "manager", "name": "刘洋", "mobile": "13800000004"}
+
+
+@asynccontextmanager
+async def h5_client(live: Any, openid: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in as the person bound to `openid` (a real session in Redis, as the
+    OAuth callback opens it); `csrf_of(client)` is its session's CSRF token."""
+    from auth_binding.access import session_owner
+    from core.sessions import H5_SESSIONS, SessionStore
+    from models.people import WeChatBinding
+
+    binding = await WeChatBinding.get(openid=openid)
+    store = SessionStore(live.redis, live.settings, H5_SESSIONS)
+    session = await store.create(session_owner(binding.person_id),  # type: ignore[attr-defined]
+                                 {"openid": openid})
+    async with live.client(follow_redirects=False) as client:
+        client.cookies.set(store.cookie_name, session.sid)
+        client.headers["x-test-csrf"] = session.csrf_token
+        yield client
+
+
+@asynccontextmanager
+async def console_client(live: Any, username: str = "city") -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in to the console through its login form; `csrf_of(client)` is its
+    session's CSRF token."""
+    from core.sessions import CONSOLE_SESSIONS, SessionStore
+    from demo_data.load import DEMO_OFFICER_PASSWORD
+
+    async with live.client(follow_redirects=False) as client:
+        page = await client.get("/console/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token, page.text
+        signed_in = await client.post("/console/login", data={
+            "username": username, "password": DEMO_OFFICER_PASSWORD,
+            "csrf_token": token.group(1)})
+        assert signed_in.status_code == 303, signed_in.text
+        store = SessionStore(live.redis, live.settings, CONSOLE_SESSIONS)
+        session = await store.load(client.cookies.get(store.cookie_name))
+        assert session is not None
+        client.headers["x-test-csrf"] = session.csrf_token
+        yield client
+
+
+def csrf_of(client: httpx.AsyncClient) -> str:
+    return client.headers["x-test-csrf"]

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
-
-import httpx
 
 from actions.clock import now
 from actions.notices import NoticeDraft, do_publish_notice
@@ -69,26 +66,6 @@ async def receipt_of(notice: Notice, enterprise_name: str) -> NoticeReceipt:
     return await NoticeReceipt.get(notice_id=notice.id, enterprise_id=e.id)
 
 
-async def h5_client(live: Any, openid: str) -> httpx.AsyncClient:
-    """An HTTP client signed in as the person bound to `openid`: a real session in Redis, as
-    the OAuth callback would open it, and its cookie."""
-    from core.sessions import H5_SESSIONS, SessionStore
-    from models.people import WeChatBinding
-
-    binding = await WeChatBinding.get(openid=openid)
-    store = SessionStore(live.redis, live.settings, H5_SESSIONS)
-    person_id = binding.person_id  # type: ignore[attr-defined]
-    session = await store.create(f"person:{person_id}", {"openid": openid})
-    client: httpx.AsyncClient = live.client(follow_redirects=False)
-    client.cookies.set(store.cookie_name, session.sid)
-    client.headers["x-test-csrf"] = session.csrf_token
-    return client
-
-
-def csrf_of(client: httpx.AsyncClient) -> str:
-    return client.headers["x-test-csrf"]
-
-
 _message_numbers = itertools.count(1)
 
 
@@ -110,23 +87,3 @@ async def chat(live: Any, fixture: str, *, openid: str = LEADER_OPENID,
     return await say(live, xml)
 
 
-@asynccontextmanager
-async def console_client(live: Any, username: str = "city") -> AsyncIterator[httpx.AsyncClient]:
-    """A client signed in to the console through its login form; its CSRF token in a header
-    (read with `csrf_of`)."""
-    from core.sessions import CONSOLE_SESSIONS, SessionStore
-    from demo_data.load import DEMO_OFFICER_PASSWORD
-
-    async with live.client(follow_redirects=False) as client:
-        page = await client.get("/console/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token, page.text
-        signed_in = await client.post("/console/login", data={
-            "username": username, "password": DEMO_OFFICER_PASSWORD,
-            "csrf_token": token.group(1), "next": "/console/notices"})
-        assert signed_in.status_code == 303, signed_in.text
-        store = SessionStore(live.redis, live.settings, CONSOLE_SESSIONS)
-        session = await store.load(client.cookies.get(store.cookie_name))
-        assert session is not None
-        client.headers["x-test-csrf"] = session.csrf_token
-        yield client

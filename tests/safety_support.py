@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from PIL import Image
 
 from actions.clock import now
 from actions.safety import do_issue_safety_task
-from auth_binding.access import session_owner
 from bot.outbox_worker import OutboxWorker
 from core.localtime import local
-from core.sessions import CONSOLE_SESSIONS, H5_SESSIONS, SessionStore
-from demo_data.load import DEMO_OFFICER_PASSWORD
 from models.officers import Officer
-from models.people import WeChatBinding
 from models.projects import Project
 from models.safety import SafetyCheckAssignment, SafetyCheckTask
 from sandbox.state import SandboxState
@@ -33,40 +26,6 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 ITEMS = ["消防通道畅通", "排水沟渠疏通", "抽水泵试运行正常"]
 
 
-@asynccontextmanager
-async def h5_client(live: Any, openid: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client signed in as the person bound to `openid` (a real session in Redis, as the
-    OAuth callback opens it); `csrf(client)` is its session's CSRF token."""
-    binding = await WeChatBinding.get(openid=openid)
-    store = SessionStore(live.redis, live.settings, H5_SESSIONS)
-    session = await store.create(session_owner(binding.person_id),  # type: ignore[attr-defined]
-                                 {"openid": openid})
-    async with live.client(follow_redirects=False) as client:
-        client.cookies.set(store.cookie_name, session.sid)
-        client.headers["x-test-csrf"] = session.csrf_token
-        yield client
-
-
-@asynccontextmanager
-async def console_client(live: Any, username: str = "city") -> AsyncIterator[httpx.AsyncClient]:
-    """A client signed in to the console through its login form."""
-    async with live.client(follow_redirects=False) as client:
-        page = await client.get("/console/login")
-        match = CSRF_RE.search(page.text)
-        assert match, page.text
-        r = await client.post("/console/login", data={
-            "username": username, "password": DEMO_OFFICER_PASSWORD,
-            "csrf_token": match.group(1), "next": "/console/safety"})
-        assert r.status_code == 303, r.text
-        store = SessionStore(live.redis, live.settings, CONSOLE_SESSIONS)
-        session = await store.load(client.cookies.get(store.cookie_name))
-        assert session is not None
-        client.headers["x-test-csrf"] = session.csrf_token
-        yield client
-
-
-def csrf(client: httpx.AsyncClient) -> str:
-    return client.headers["x-test-csrf"]
 
 
 async def project_id(name: str) -> int:

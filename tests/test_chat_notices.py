@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from auth_helpers import h5_client
 from notices_support import (
     GUEST_OPENID,
     LEADER_OPENID,
@@ -12,7 +13,6 @@ from notices_support import (
     PENGCHENG,
     chat,
     enterprise,
-    h5_client,
     publish,
     receipt_of,
 )
@@ -50,7 +50,7 @@ async def test_reply_to_notice_by_chat_confirms_with_title(demo_people: None,
     receipt = await receipt_of(notice, PENGCHENG)
     assert receipt.reply_content == "已整改完毕"
     assert await NoticeReply.filter(receipt_id=receipt.id, via="chat").count() == 2
-    async with await h5_client(live, LEADER_OPENID) as client:
+    async with h5_client(live, LEADER_OPENID) as client:
         page = await client.get(f"/h5/notices/{notice.id}")
     assert "已整改完毕" in page.text  # a chat reply and a page reply are the same thing
 

@@ -6,8 +6,8 @@ import io
 from datetime import timedelta
 
 import httpx
+from auth_helpers import console_client, csrf_of
 from openpyxl import load_workbook
-from safety_support import console_client, csrf
 
 from actions.clock import now
 from actions.funds import (
@@ -38,7 +38,7 @@ RECORDS: list[list[object]] = [
 
 
 async def _upload(client: httpx.AsyncClient, body: bytes) -> httpx.Response:
-    return await client.post("/console/funds", data={"csrf_token": csrf(client)}, files={
+    return await client.post("/console/funds", data={"csrf_token": csrf_of(client)}, files={
         "file": ("funds.xlsx", body,
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
 

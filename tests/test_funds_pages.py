@@ -6,7 +6,13 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from safety_support import LEADER, MANAGER, OTHER_MANAGER, h5_client, project_id
+from auth_helpers import h5_client
+from safety_support import (
+    LEADER,
+    MANAGER,
+    OTHER_MANAGER,
+    project_id,
+)
 
 from actions.audit import Actor
 from actions.clock import now

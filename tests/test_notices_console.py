@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from io import BytesIO
 
+from auth_helpers import console_client, csrf_of, h5_client
 from notices_support import (
     ANJULE,
     LEADER_OPENID,
     PENGCHENG,
     chat,
-    console_client,
-    csrf_of,
     enterprise,
-    h5_client,
     project,
     publish,
 )
@@ -104,7 +102,7 @@ async def test_notice_follow_up_shows_chat_reply_and_exports(demo_people: None,
     assert by_enterprise[PENGCHENG][7] == "已收到，本周内整改"
     assert by_enterprise[ANJULE][2] == "安居乐家园" and by_enterprise[ANJULE][3] == "未读"
     # The leader's notice page shows the same reply.
-    async with await h5_client(live, LEADER_OPENID) as h5:
+    async with h5_client(live, LEADER_OPENID) as h5:
         assert "已收到，本周内整改" in (await h5.get(f"/h5/notices/{notice.id}")).text
 
 
@@ -119,7 +117,7 @@ async def test_notice_console_of_other_district_not_found(demo_people: None,
 
 
 async def test_notice_console_refuses_enterprise_user(demo_people: None, live: LiveServer) -> None:
-    async with await h5_client(live, LEADER_OPENID) as client:
+    async with h5_client(live, LEADER_OPENID) as client:
         for path in ("/console/notices", "/console/notices/new"):
             response = await client.get(path)
             assert response.status_code == 302

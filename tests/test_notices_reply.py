@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from auth_helpers import csrf_of, h5_client
 from notices_support import (
     ANJULE,
     LEADER_OPENID,
     MANAGER_OPENID,
     PENGCHENG,
-    csrf_of,
     enterprise,
-    h5_client,
     person,
     project,
     publish,
@@ -90,7 +89,7 @@ async def test_mark_notice_read_records_once(demo_people: None, base_settings: S
 
 async def test_open_notice_page_records_read_receipt(demo_people: None, live: LiveServer) -> None:
     notice = await publish(live.settings, reply=False, title="关于春节假期安全值守的通知")
-    async with await h5_client(live, LEADER_OPENID) as client:
+    async with h5_client(live, LEADER_OPENID) as client:
         listed = await client.get("/h5/notices?filter=unread")
         assert listed.status_code == 200
         assert "关于春节假期安全值守的通知" in listed.text
@@ -105,7 +104,7 @@ async def test_open_notice_page_records_read_receipt(demo_people: None, live: Li
 
 async def test_reply_to_notice_on_page_amend_then_late(demo_people: None, live: LiveServer) -> None:
     notice = await publish(live.settings, deadline=now() + timedelta(minutes=60))
-    async with await h5_client(live, LEADER_OPENID) as client:
+    async with h5_client(live, LEADER_OPENID) as client:
         receipt = await receipt_of(notice, PENGCHENG)
         to_reply = await client.get("/h5/notices?filter=to_reply")
         assert "关于开展汛期安全检查的通知" in to_reply.text
@@ -131,7 +130,7 @@ async def test_reply_to_notice_on_page_amend_then_late(demo_people: None, live: 
 async def test_notice_page_without_csrf_refused(demo_people: None, live: LiveServer) -> None:
     notice = await publish(live.settings)
     receipt = await receipt_of(notice, PENGCHENG)
-    async with await h5_client(live, LEADER_OPENID) as client:
+    async with h5_client(live, LEADER_OPENID) as client:
         sent = await client.post(f"/h5/notices/{notice.id}/reply", data={
             "receipt_id": str(receipt.id), "content": "无令牌"})
     assert sent.status_code == 403
@@ -142,7 +141,7 @@ async def test_notice_page_of_other_enterprise_not_found(demo_people: None,
                                                          live: LiveServer) -> None:
     notice = await publish(live.settings, audience=Audience.ENTERPRISES,
                            enterprises=[(await enterprise(ANJULE)).id])
-    async with await h5_client(live, MANAGER_OPENID) as client:
+    async with h5_client(live, MANAGER_OPENID) as client:
         page = await client.get(f"/h5/notices/{notice.id}")
         listed = await client.get("/h5/notices")
     assert page.status_code == 404
@@ -152,9 +151,9 @@ async def test_notice_page_of_other_enterprise_not_found(demo_people: None,
 async def test_demo_notices_shown_to_their_addressees(demo: None, live: LiveServer) -> None:
     from demo_data.notices import CITY_WIDE, FUTIAN, PROJECT
 
-    async with await h5_client(live, LEADER_OPENID) as client:
+    async with h5_client(live, LEADER_OPENID) as client:
         leader_list = await client.get("/h5/notices")
-    async with await h5_client(live, "oDemo0ManagerZhaoLei00000002") as client:
+    async with h5_client(live, "oDemo0ManagerZhaoLei00000002") as client:
         anjule_list = await client.get("/h5/notices")
     assert all(title in leader_list.text for title in (CITY_WIDE, FUTIAN, PROJECT))
     assert CITY_WIDE in anjule_list.text and "已回复" in anjule_list.text

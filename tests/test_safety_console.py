@@ -6,14 +6,12 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+from auth_helpers import console_client, csrf_of, h5_client
 from openpyxl import load_workbook
 from safety_support import (
     MANAGER,
     OTHER_MANAGER,
     assignment_of,
-    console_client,
-    csrf,
-    h5_client,
     issue,
     jpeg,
 )
@@ -27,7 +25,7 @@ async def _submit(live: LiveServer, openid: str, assignment_id: int,
                   fields: dict[str, str]) -> None:
     async with h5_client(live, openid) as c:
         r = await c.post(f"/h5/safety/{assignment_id}",
-                         data={"csrf_token": csrf(c), "intent": "submit", **fields},
+                         data={"csrf_token": csrf_of(c), "intent": "submit", **fields},
                          files=[("photo_0", ("site.jpg", jpeg(640, 480), "image/jpeg"))])
     assert r.status_code == 303, r.text
 
@@ -72,7 +70,7 @@ async def test_follow_safety_task_draft_answers_hidden_from_officers(
     assignment = await assignment_of(task, "鹏城花园")
     async with h5_client(live, MANAGER) as h5:
         await h5.post(f"/h5/safety/{assignment.id}", data={
-            "csrf_token": csrf(h5), "intent": "save", "result_0": "problem",
+            "csrf_token": csrf_of(h5), "intent": "save", "result_0": "problem",
             "remark_0": "草稿中的内部说明"})
     async with console_client(live) as c:
         detail = await c.get(f"/console/safety/assignments/{assignment.id}")
@@ -96,6 +94,6 @@ async def test_follow_safety_task_of_city_refused_to_district_officer(
 async def test_console_safety_pages_need_an_officer(live: LiveServer, demo: None) -> None:
     async with h5_client(live, MANAGER) as c:
         page = await c.get("/console/safety")
-        new = await c.post("/console/safety/new", data={"csrf_token": csrf(c), "title": "x"})
+        new = await c.post("/console/safety/new", data={"csrf_token": csrf_of(c), "title": "x"})
     assert page.status_code == 302 and page.headers["location"].startswith("/console/login")
     assert new.status_code == 403

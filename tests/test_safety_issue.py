@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from auth_helpers import console_client, csrf_of
 from safety_support import (
     LEADER,
     MANAGER,
     NANSHAN_LEADER,
     OTHER_MANAGER,
-    console_client,
-    csrf,
     deadline_field,
     deliver,
     inbox,
@@ -33,7 +32,7 @@ async def test_issue_safety_task_to_chosen_projects_creates_one_check_each(
     chosen = [await project_id("鹏城花园"), await project_id("安居乐家园")]
     async with console_client(live) as c:
         r = await c.post("/console/safety/new", data={
-            "csrf_token": csrf(c), "title": "台风季三防检查", "description": "逐项自查",
+            "csrf_token": csrf_of(c), "title": "台风季三防检查", "description": "逐项自查",
             "items": "消防通道畅通\n\n排水沟渠疏通\n", "deadline": deadline_field(3),
             "target": "projects", "project": [str(i) for i in chosen]})
         assert r.status_code == 303, r.text
@@ -51,7 +50,7 @@ async def test_issue_safety_task_to_district_reaches_every_managed_project_there
         live: LiveServer, demo: None) -> None:
     async with console_client(live, "futian") as c:
         r = await c.post("/console/safety/new", data={
-            "csrf_token": csrf(c), "title": "福田区汛期检查", "items": "排水沟渠疏通",
+            "csrf_token": csrf_of(c), "title": "福田区汛期检查", "items": "排水沟渠疏通",
             "deadline": deadline_field(2), "target": "district"})
     assert r.status_code == 303, r.text
     task = await SafetyCheckTask.get(title="福田区汛期检查")
@@ -65,7 +64,7 @@ async def test_issue_safety_task_outside_own_district_refused(
         live: LiveServer, demo: None) -> None:
     async with console_client(live, "futian") as c:
         r = await c.post("/console/safety/new", data={
-            "csrf_token": csrf(c), "title": "越区检查", "items": "消防通道畅通",
+            "csrf_token": csrf_of(c), "title": "越区检查", "items": "消防通道畅通",
             "deadline": deadline_field(2), "target": "projects",
             "project": [str(await project_id("安居乐家园"))]})
     assert r.status_code == 400
@@ -77,10 +76,10 @@ async def test_issue_safety_task_past_deadline_or_without_items_refused(
         live: LiveServer, demo: None) -> None:
     async with console_client(live) as c:
         past = await c.post("/console/safety/new", data={
-            "csrf_token": csrf(c), "title": "检查", "items": "消防通道畅通",
+            "csrf_token": csrf_of(c), "title": "检查", "items": "消防通道畅通",
             "deadline": deadline_field(-1), "target": "district", "district": "福田区"})
         empty = await c.post("/console/safety/new", data={
-            "csrf_token": csrf(c), "title": "检查", "items": "  \n",
+            "csrf_token": csrf_of(c), "title": "检查", "items": "  \n",
             "deadline": deadline_field(1), "target": "district", "district": "福田区"})
     assert past.status_code == 400 and "截止时间必须晚于现在" in past.text
     assert empty.status_code == 400 and "请至少填写一个检查项目" in empty.text

@@ -8,15 +8,13 @@ import re
 from datetime import timedelta
 
 import httpx
+from auth_helpers import console_client, csrf_of, h5_client
 from PIL import Image
 from safety_support import (
     LEADER,
     MANAGER,
     OTHER_MANAGER,
     assignment_of,
-    console_client,
-    csrf,
-    h5_client,
     issue,
     jpeg,
 )
@@ -43,7 +41,7 @@ async def _post(client: httpx.AsyncClient, assignment_id: int, fields: dict[str,
                 photos: list[tuple[str, bytes]] = ()) -> httpx.Response:  # type: ignore[assignment]
     files = [(name, (f"{name}.jpg", body, "image/jpeg")) for name, body in photos]
     return await client.post(f"/h5/safety/{assignment_id}",
-                             data={"csrf_token": csrf(client), **fields},
+                             data={"csrf_token": csrf_of(client), **fields},
                              files=files or None)
 
 
