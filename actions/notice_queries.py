@@ -9,15 +9,17 @@ enterprise or to one of their projects; anyone else nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from actions.clock import now
 from actions.errors import ActionError
+from core.statements import Statement
 from models.notices import Notice, NoticeReceipt, ReceiptStatus
 from models.people import Module, Person, Role
 from models.projects import Project
@@ -42,14 +44,9 @@ class NoticeScope:
     person_id: int
     person_name: str
     enterprise_id: int
-    # None: the whole enterprise (leader, handler); otherwise the manager's projects.
-    project_ids: frozenset[int] | None
-
-    def covers(self, receipt: NoticeReceipt) -> bool:
-        if receipt.enterprise_id != self.enterprise_id:  # type: ignore[attr-defined]
-            return False
-        project_id = receipt.project_id  # type: ignore[attr-defined]
-        return self.project_ids is None or project_id is None or project_id in self.project_ids
+    # A manager sees the receipts of the projects they manage; None: the whole enterprise
+    # (leader, handler).
+    manager_id: int | None
 
 
 NO_PERMISSION = "您没有“通知消息”的权限，请联系企业负责人开通。"
@@ -59,41 +56,62 @@ async def notice_scope(person: Person) -> NoticeScope:
     """What `person` may see; refuses a manager who was not granted the notices module."""
     if not person.is_active:
         raise ActionError("not_bound", "您的账号已注销，请重新绑定身份。", 403)
-    project_ids: frozenset[int] | None = None
+    manager_id: int | None = None
     if person.role == Role.MANAGER:
         if not person.holds(Module.NOTICES):
             raise ActionError("no_permission", NO_PERMISSION, 403)
-        managed: list[Any] = await Project.filter(manager_id=person.id).values_list(
-            "id", flat=True)
-        project_ids = frozenset(int(p) for p in managed)
+        manager_id = person.id
     return NoticeScope(person.id, person.name, person.enterprise_id,  # type: ignore[attr-defined]
-                       project_ids)
+                       manager_id)
 
 
 def scoped_receipts(scope: NoticeScope) -> QuerySet[NoticeReceipt]:
+    """Every receipt the scope may see; the one filter pages, chat and actions share."""
     query = NoticeReceipt.filter(enterprise_id=scope.enterprise_id)
-    if scope.project_ids is not None:
-        query = query.filter(Q(project_id=None) | Q(project_id__in=list(scope.project_ids)))
+    if scope.manager_id is not None:
+        managed = Project.filter(manager_id=scope.manager_id).values("id")
+        query = query.filter(Q(project_id=None) | Q(project_id__in=Subquery(managed)))
     return query
 
 
-def filtered(query: QuerySet[NoticeReceipt], which: ReceiptFilter) -> QuerySet[NoticeReceipt]:
+def _condition(which: ReceiptFilter, at: datetime) -> Q:
+    """Which receipts a filter tab shows. The deadline is judged through a subquery on notices,
+    not a join, so the same condition can count inside one aggregate (filter_counts)."""
     if which == ReceiptFilter.UNREAD:
-        return query.filter(status=ReceiptStatus.UNREAD)
+        return Q(status=ReceiptStatus.UNREAD)
     if which == ReceiptFilter.ALL:
-        return query
-    at = now()
+        return Q()
     notices = Notice.filter(reply_required=True)
     notices = (notices.filter(deadline__gt=at) if which == ReceiptFilter.TO_REPLY
                else notices.filter(deadline__lte=at))
-    return query.filter(notice_id__in=Subquery(notices.values("id"))).exclude(
-        status=ReceiptStatus.REPLIED)
+    return Q(notice_id__in=Subquery(notices.values("id"))) & ~Q(status=ReceiptStatus.REPLIED)
+
+
+def filtered(query: QuerySet[NoticeReceipt], which: ReceiptFilter) -> QuerySet[NoticeReceipt]:
+    return query.filter(_condition(which, now()))
+
+
+def _counts(enterprise_id: int, at: datetime, manager_id: int | None = None) -> Any:
+    scope = NoticeScope(0, "", enterprise_id, manager_id)
+    return scoped_receipts(scope).annotate(**{
+        which.value: Count("id", _filter=_condition(which, at)) for which in ReceiptFilter
+    }).values(*(which.value for which in ReceiptFilter))
+
+
+# Built once: the badges are on every notice list and in every 待办.
+_ENTERPRISE_COUNTS = Statement(_counts, enterprise_id=int, at=datetime)
+_MANAGER_COUNTS = Statement(_counts, enterprise_id=int, at=datetime, manager_id=int)
 
 
 async def filter_counts(scope: NoticeScope) -> dict[ReceiptFilter, int]:
-    """The badge of each filter tab."""
-    base = scoped_receipts(scope)
-    return {which: await filtered(base, which).count() for which in ReceiptFilter}
+    """The badge of each filter tab, in one query (four counts were a sixth of the list page's
+    time, `make bench`)."""
+    if scope.manager_id is None:
+        row = await _ENTERPRISE_COUNTS.fetch_one(enterprise_id=scope.enterprise_id, at=now())
+    else:
+        row = await _MANAGER_COUNTS.fetch_one(enterprise_id=scope.enterprise_id, at=now(),
+                                              manager_id=scope.manager_id)
+    return {which: int(row.get(which.value) or 0) for which in ReceiptFilter}
 
 
 def is_overdue(receipt: NoticeReceipt) -> bool:

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from actions.audit import Actor, record_audit
 from actions.clock import now
 from actions.errors import ActionError
-from actions.notice_queries import REMIND_BEFORE, notice_scope
+from actions.notice_queries import REMIND_BEFORE, notice_scope, scoped_receipts
 from actions.outbox import enqueue_template_to_people
 from bot.schedules import ScheduledJob
 from core.localtime import fmt_minute
@@ -222,8 +222,8 @@ async def do_publish_notice(settings: Settings, officer: Officer, draft: NoticeD
 
 async def _visible_receipt(person: Person, receipt_id: int) -> NoticeReceipt:
     scope = await notice_scope(person)
-    receipt = await NoticeReceipt.filter(id=receipt_id).select_related("notice").first()
-    if receipt is None or not scope.covers(receipt):
+    receipt = await scoped_receipts(scope).filter(id=receipt_id).select_related("notice").first()
+    if receipt is None:
         raise ActionError("unknown_notice", "找不到该通知。", 404)
     return receipt
 
@@ -231,9 +231,8 @@ async def _visible_receipt(person: Person, receipt_id: int) -> NoticeReceipt:
 async def do_mark_notice_read(person: Person, receipt_ids: Sequence[int]) -> int:
     """Record the read receipt of each unread receipt among `receipt_ids` (opening a notice)."""
     scope = await notice_scope(person)
-    receipts = [r for r in await NoticeReceipt.filter(id__in=list(receipt_ids),
-                                                      status=ReceiptStatus.UNREAD)
-                if scope.covers(r)]
+    receipts = await scoped_receipts(scope).filter(id__in=list(receipt_ids),
+                                                   status=ReceiptStatus.UNREAD)
     if not receipts:
         return 0
     at = now()

@@ -3,7 +3,9 @@
 Every `/h5/...` page is wrapped by `h5_page`, which loads the signed-in person from the server
 side session (never from a query, form or header), checks role and module, checks the CSRF
 token on state-changing requests, and hands the handler a `Viewer`. Queries are then scoped with
-`viewer.enterprise` and `viewer.project_ids`; `project_or_404` hides another enterprise's project.
+`viewer.projects()` (a rule, not a list of ids: a leader of 500 projects would otherwise carry
+500 ids into every query and load them on every page); `project_or_404` hides another
+enterprise's project.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from urllib.parse import quote
 from sanic import Request, Sanic
 from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, json, redirect
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
+from bot.bot_request import bound_person
 from core.errors import wants_json
 from core.pages import render
 from core.sessions import H5_SESSIONS, Session, SessionStore, csrf_ok
 from models.enterprises import Enterprise
-from models.people import Module, Person, PersonStatus, Role
+from models.people import Module, Person, Role
 from models.projects import Project, ProjectStatus
 
 ALL_MODULES: frozenset[str] = frozenset(m.value for m in Module)
@@ -38,15 +43,26 @@ class Viewer:
     person: Person  # active, bound, with .enterprise fetched
     enterprise: Enterprise
     role: Role
-    # leader/handler: every project the enterprise manages; manager: the projects they manage.
-    project_ids: frozenset[int]
     # leader/handler: every module; manager: the modules granted by the leader.
     modules: frozenset[str]
-    # A leader sees the subsidiaries' projects read-only (F3); empty for everyone else.
-    subsidiary_ids: frozenset[int] = frozenset()
 
     def can(self, module: Module | str) -> bool:
         return str(module) in self.modules
+
+    def own_projects(self) -> Q:
+        """leader/handler: every project the enterprise manages; manager: the ones they manage."""
+        rule = Q(enterprise_id=self.enterprise.id, status=ProjectStatus.MANAGED)
+        return rule & Q(manager_id=self.person.id) if self.is_manager else rule
+
+    def projects(self) -> QuerySet[Project]:
+        return Project.filter(self.own_projects())
+
+    def owns(self, project: Project) -> bool:
+        """The same rule as own_projects(), on a project already loaded."""
+        return (project.enterprise_id == self.enterprise.id  # type: ignore[attr-defined]
+                and project.status == ProjectStatus.MANAGED
+                and (not self.is_manager
+                     or project.manager_id == self.person.id))  # type: ignore[attr-defined]
 
     @property
     def is_leader(self) -> bool:
@@ -81,25 +97,22 @@ async def load_viewer(session: Session) -> Viewer | None:
     bound to the openid the session was opened for."""
     if not session.owner.startswith("person:"):
         return None
-    person = await Person.filter(
-        id=int(session.owner.removeprefix("person:")), status=PersonStatus.ACTIVE,
-        binding__openid=str(session.data.get("openid", ""))).select_related("enterprise").first()
-    if person is None:
+    # The bot's one-statement lookup: every page starts here (`make bench`).
+    person = await bound_person(str(session.data.get("openid", "")))
+    if person is None or person.id != int(session.owner.removeprefix("person:")):
         return None
-    enterprise = person.enterprise
-    projects = Project.filter(enterprise_id=enterprise.id, status=ProjectStatus.MANAGED)
-    if person.role == Role.MANAGER:
-        projects = projects.filter(manager_id=person.id)
-        modules = frozenset(person.modules) & ALL_MODULES
-    else:
-        modules = ALL_MODULES
-    project_ids = frozenset(cast(list[int], await projects.values_list("id", flat=True)))
-    subsidiaries: frozenset[int] = frozenset()
-    if person.role == Role.LEADER:
-        subsidiaries = frozenset(cast(list[int], await Enterprise.filter(
-            parent_id=enterprise.id).values_list("id", flat=True)))
-    return Viewer(person=person, enterprise=enterprise, role=Role(person.role),
-                  project_ids=project_ids, modules=modules, subsidiary_ids=subsidiaries)
+    modules = (frozenset(person.modules) & ALL_MODULES if person.role == Role.MANAGER
+               else ALL_MODULES)
+    return Viewer(person=person, enterprise=person.enterprise, role=Role(person.role),
+                  modules=modules)
+
+
+async def subsidiary_ids(viewer: Viewer) -> list[int]:
+    """A leader sees the subsidiaries' projects read-only (F3); nobody else has any."""
+    if not viewer.is_leader:
+        return []
+    return cast(list[int], await Enterprise.filter(parent_id=viewer.enterprise.id).values_list(
+        "id", flat=True))
 
 
 def form_text(request: Request, name: str) -> str:
@@ -179,13 +192,10 @@ async def project_or_404(viewer: Viewer, project_id: int, *,
     """A project the viewer may see, or 404 (never 403: another enterprise's project does not
     exist for them). With include_subsidiaries a leader also gets a subsidiary's project, to
     show read-only."""
-    if project_id in viewer.project_ids:
-        project = await Project.filter(id=project_id, enterprise_id=viewer.enterprise.id).first()
-        if project is not None:
-            return project
-    if include_subsidiaries and viewer.subsidiary_ids:
-        project = await Project.filter(id=project_id, enterprise_id__in=viewer.subsidiary_ids,
+    project = await viewer.projects().filter(id=project_id).first()
+    if project is None and include_subsidiaries and viewer.is_leader:
+        project = await Project.filter(id=project_id, enterprise__parent_id=viewer.enterprise.id,
                                        status=ProjectStatus.MANAGED).first()
-        if project is not None:
-            return project
-    raise NotFound("项目不存在。")
+    if project is None:
+        raise NotFound("项目不存在。")
+    return project

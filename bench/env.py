@@ -22,7 +22,8 @@ import redis
 from bench.servers import ROOT, free_ports
 from settings import Settings
 
-BENCH_DB = "wuye_bench"
+# BENCH_DB names another, so that two runs on one server keep out of each other's way.
+BENCH_DB = os.environ.get("BENCH_DB", "wuye_bench")
 DATA_DIR = ROOT / "data" / "bench"
 
 
@@ -92,8 +93,8 @@ def bench_env() -> Iterator[BenchEnv]:
     if url.startswith(("postgres://", "postgresql://")):
         database_url = asyncio.run(_recreate_pg("postgres://" + url.split("://", 1)[1]))
     else:
-        sqlite = DATA_DIR / "wuye_bench.sqlite3"
-        for stale in DATA_DIR.glob("wuye_bench.sqlite3*"):
+        sqlite = DATA_DIR / f"{BENCH_DB}.sqlite3"
+        for stale in DATA_DIR.glob(f"{BENCH_DB}.sqlite3*"):
             stale.unlink()
         database_url = f"sqlite://{sqlite}"
     if os.environ.get("REDIS_URL"):

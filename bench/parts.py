@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from bench.citydata import BENCH_OFFICER, openid_of
 from bench.load import LoadResult, run_wrk, write_requests
 from bench.procstat import cpu_seconds
 from bench.servers import Running
+from core.db import count_queries
 from sandbox.wechat_client import WeChatSide
 from settings import Settings
 
@@ -102,15 +102,6 @@ def check_page(base_url: str, path: str, cookie: str, expected: str) -> None:
                          f"{expected!r}")
 
 
-class _QueryCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
 async def queries_per_page(settings: Settings, redis: Any, port: int,
                            paths: list[str]) -> dict[str, int]:
     """Database queries of one request to each page, counted on tortoise's query log in an
@@ -130,23 +121,16 @@ async def queries_per_page(settings: Settings, redis: Any, port: int,
     await server.before_start()
     await server.after_start()
     cookie = await leader_cookie(redis, local)
-    logger = logging.getLogger("tortoise.db_client")
-    counter = _QueryCounter()
-    logger.addHandler(counter)
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
     counts: dict[str, int] = {}
     try:
         async with httpx.AsyncClient(base_url=local.public_base_url, timeout=10.0) as http:
             for path in paths:
                 await http.get(path, headers={"Cookie": cookie})  # warm: numbers given once
-                counter.count = 0
-                answer = await http.get(path, headers={"Cookie": cookie})
+                with count_queries() as counter:
+                    answer = await http.get(path, headers={"Cookie": cookie})
                 answer.raise_for_status()
                 counts[path] = counter.count
     finally:
-        logger.removeHandler(counter)
-        logger.setLevel(level)
         await server.before_stop()
         server.close()
         await server.wait_closed()

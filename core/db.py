@@ -6,6 +6,9 @@ module is listed once, in `models.MODEL_MODULES`.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +71,33 @@ async def migrate(settings: Settings) -> None:
 
 def dialect() -> str:
     return connections.get("default").capabilities.dialect
+
+
+class QueryCounter(logging.Handler):
+    """Counts the statements tortoise logs as it sends them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+@contextmanager
+def count_queries() -> Iterator[QueryCounter]:
+    """The number of SQL statements issued inside the block (the tests and `make bench` hold
+    pages to a fixed number)."""
+    logger = logging.getLogger("tortoise.db_client")
+    counter = QueryCounter()
+    level = logger.level
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,6 @@ from auth_binding.sms import SmsCodes, make_gateway, sandbox_sms_text
 from core.ids import is_valid_mobile
 from core.pages import render
 from models.people import MODULE_LABELS, Module
-from models.projects import Project
 
 bp = Blueprint("h5_account", url_prefix="/h5")
 
@@ -25,7 +24,7 @@ SMS_PURPOSE = "mobile"
 @bp.get("/account", name="account")
 @h5_page()
 async def account(request: Request, viewer: Viewer) -> HTTPResponse:
-    projects = await Project.filter(id__in=viewer.project_ids).order_by("name")
+    projects = await viewer.projects().order_by("name")
     return render(request, "account/account.html", viewer=viewer, projects=projects,
                   modules=[MODULE_LABELS[m] for m in Module if viewer.can(m)],
                   toast="手机号已更新" if request.args.get("done") == "mobile" else "")

@@ -101,10 +101,9 @@ async def _form_context(viewer: Viewer, kind: ApplicationKind, project_id: int |
             unmanaged = unmanaged.filter(name__icontains=query)
         context["choices"] = await unmanaged.order_by("name").limit(50)
     elif kind.key in ("project_remove", "project_edit"):
-        if project_id is not None and project_id in viewer.project_ids:
-            context["project"] = await Project.get_or_none(id=project_id)
-        context["choices"] = await Project.filter(id__in=list(viewer.project_ids)).order_by(
-            "name").limit(200)
+        if project_id is not None:
+            context["project"] = await viewer.projects().filter(id=project_id).first()
+        context["choices"] = await viewer.projects().order_by("name").limit(200)
     context["project_options"] = [(p.id, p.name) for p in context["choices"]]
     return context
 

@@ -43,8 +43,7 @@ class AccountRow:
 @bp.get("/funds")
 @h5_page(module=Module.FUNDS)
 async def funds_list(request: Request, viewer: Viewer) -> HTTPResponse:
-    projects = await Project.filter(id__in=list(viewer.project_ids),
-                                    enterprise_id=viewer.enterprise.id).order_by("name", "id")
+    projects = await viewer.projects().order_by("name", "id")
     accounts = {a.project_id: a for a in await CommonFundAccount.filter(  # type: ignore[attr-defined]
         project_id__in=[p.id for p in projects])}
     rows = [AccountRow(p, accounts.get(p.id)) for p in projects]

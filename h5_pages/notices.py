@@ -47,7 +47,8 @@ async def notices_list(request: Request, viewer: Viewer) -> HTTPResponse:
     scope = await notice_scope(viewer.person)
     which = _which(request)
     query = filtered(scoped_receipts(scope), which)
-    total = await query.count()
+    counts = await filter_counts(scope)
+    total = counts[which]
     pages = max(1, math.ceil(total / PAGE_SIZE))
     asked = str(request.args.get("page", "1"))
     page = min(int(asked), pages) if asked.isdecimal() and int(asked) > 0 else 1
@@ -55,7 +56,7 @@ async def notices_list(request: Request, viewer: Viewer) -> HTTPResponse:
         "-notice__created_at", "-id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     numbers = await do_number_receipts(viewer.person.id, [r.id for r in receipts])
     return render(request, "notices/list.html", receipts=receipts, numbers=numbers,
-                  which=which, filters=list(ReceiptFilter), counts=await filter_counts(scope),
+                  which=which, filters=list(ReceiptFilter), counts=counts,
                   page=page, pages=pages, is_overdue=is_overdue, minute=fmt_minute)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, json, raw, redirect
+from tortoise.expressions import Subquery
 from tortoise.functions import Count
 
 from actions.errors import ActionError
@@ -55,7 +56,7 @@ _ORDER = {AssignmentStatus.OPEN: ("deadline", "id"),
 def visible(viewer: Viewer) -> Any:
     """The viewer's assignments: their enterprise, and for a manager only their projects."""
     return SafetyCheckAssignment.filter(enterprise_id=viewer.enterprise.id,
-                                        project_id__in=list(viewer.project_ids))
+                                        project_id__in=Subquery(viewer.projects().values("id")))
 
 
 @bp.get("/safety")
@@ -189,7 +190,7 @@ async def safety_check_post(request: Request, viewer: Viewer,
 async def safety_photo(request: Request, viewer: Viewer, photo_id: int) -> HTTPResponse:
     photo = await SafetyCheckPhoto.filter(
         id=photo_id, assignment__enterprise_id=viewer.enterprise.id,
-        assignment__project_id__in=list(viewer.project_ids)).first()
+        assignment__project_id__in=Subquery(viewer.projects().values("id"))).first()
     if photo is None:
         raise NotFound("照片不存在。")
     body = await read_upload(request.app.ctx.settings, photo.stored_name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.notice_queries import ReceiptFilter, filtered, notice_scope, scoped_receipts
+from actions.notice_queries import ReceiptFilter, filter_counts, notice_scope
 from bot.bot_request import BotRequest
 from handlers.notices import bound_person
 from models.applications import Application, ApplicationStatus
@@ -33,9 +33,8 @@ async def show_todo(req: BotRequest) -> str:
     person = await bound_person(req)
     lines = ["您的待办："]
     if person.holds(Module.NOTICES):
-        scope = await notice_scope(person)
-        to_reply = await filtered(scoped_receipts(scope), ReceiptFilter.TO_REPLY).count()
-        unread = await filtered(scoped_receipts(scope), ReceiptFilter.UNREAD).count()
+        counts = await filter_counts(await notice_scope(person))
+        to_reply, unread = counts[ReceiptFilter.TO_REPLY], counts[ReceiptFilter.UNREAD]
         lines.append(f"· 待回复通知 {to_reply} 条，未读通知 {unread} 条："
                      f"{req.link('/h5/notices?filter=to_reply')}")
     safety = await _open_safety_checks(person)
