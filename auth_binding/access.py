@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 from sanic import Request, Sanic
@@ -26,6 +26,7 @@ from bot.bot_request import bound_person
 from core.errors import wants_json
 from core.pages import render
 from core.sessions import H5_SESSIONS, Session, SessionStore, csrf_ok
+from core.statements import Statement
 from models.enterprises import Enterprise
 from models.people import Module, Person, Role
 from models.projects import Project, ProjectStatus
@@ -51,8 +52,8 @@ class Viewer:
 
     def own_projects(self) -> Q:
         """leader/handler: every project the enterprise manages; manager: the ones they manage."""
-        rule = Q(enterprise_id=self.enterprise.id, status=ProjectStatus.MANAGED)
-        return rule & Q(manager_id=self.person.id) if self.is_manager else rule
+        return own_projects_rule(self.enterprise.id,
+                                 self.person.id if self.is_manager else None)
 
     def projects(self) -> QuerySet[Project]:
         return Project.filter(self.own_projects())
@@ -75,6 +76,11 @@ class Viewer:
     @property
     def owner(self) -> str:
         return session_owner(self.person.id)
+
+
+def own_projects_rule(enterprise_id: int, manager_id: int | None) -> Q:
+    rule = Q(enterprise_id=enterprise_id, status=ProjectStatus.MANAGED)
+    return rule if manager_id is None else rule & Q(manager_id=manager_id)
 
 
 def session_owner(person_id: int) -> str:
@@ -107,12 +113,15 @@ async def load_viewer(session: Session) -> Viewer | None:
                   modules=modules)
 
 
+_SUBSIDIARIES = Statement(lambda parent_id: Enterprise.filter(parent_id=parent_id).values("id"),
+                          parent_id=int)
+
+
 async def subsidiary_ids(viewer: Viewer) -> list[int]:
     """A leader sees the subsidiaries' projects read-only (F3); nobody else has any."""
     if not viewer.is_leader:
         return []
-    return cast(list[int], await Enterprise.filter(parent_id=viewer.enterprise.id).values_list(
-        "id", flat=True))
+    return [int(row["id"]) for row in await _SUBSIDIARIES.fetch(parent_id=viewer.enterprise.id)]
 
 
 def form_text(request: Request, name: str) -> str:

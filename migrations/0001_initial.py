@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('established_on', fields.DateField(null=True)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'enterprise', 'app': 'models', 'pk_attr': 'id'},
+            options={'table': 'enterprise', 'app': 'models', 'indexes': [Index(fields=['parent_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -23,6 +23,9 @@ class Enterprise(Model):
 
     class Meta:
         table = "enterprise"
+        # A leader's subsidiaries, looked up on every project list (PostgreSQL does not index
+        # foreign keys by itself).
+        indexes = (("parent_id",),)
 
     def __str__(self) -> str:
         return self.name

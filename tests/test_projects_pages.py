@@ -51,7 +51,8 @@ async def test_list_projects_leader_sees_own_and_subsidiaries(live: LiveServer,
     async with live.client() as c:
         await sign_in(c, LEADER_OPENID, "/h5/projects")
         page = await c.get("/h5/projects")
-        for shown in ("鹏城花园", "莲花苑", "福景大厦", "香蜜湖公寓", "南山海岸花园", "只读"):
+        for shown in ("鹏城花园", "莲花苑", "福景大厦", "香蜜湖公寓", "南山海岸花园", "只读",
+                      "下属分公司项目（只读）"):
             assert shown in page.text
         for hidden in ("安居乐家园", "梅林一村"):
             assert hidden not in page.text
@@ -65,6 +66,7 @@ async def test_list_projects_manager_sees_own(live: LiveServer, demo: None) -> N
         page = await c.get("/h5/projects")
         assert "鹏城花园" in page.text and "莲花苑" in page.text
         assert "福景大厦" not in page.text and "南山海岸花园" not in page.text
+        assert "下属分公司项目" not in page.text
 
 
 async def test_show_project_every_tab_has_data(live: LiveServer, demo: None) -> None:
