@@ -1,8 +1,9 @@
 """`python -m bench [callback] [pages] [fanout]`: the product against a bare Sanic app.
 
 Sets up its own city (see `bench.env` for where), starts the product (`python server.py serve`,
-one worker, the sandbox as WeChat with 20 ms latency, the outbox worker on) and the bare app,
-then runs every chosen part against both, interleaved, for three rounds, and prints the medians:
+one worker, the sandbox as WeChat with 20 ms latency, the outbox worker on; with `--workers N`
+the outbox runs in N `python server.py worker` processes instead) and the bare app, then runs
+every chosen part against both, interleaved, for three rounds, and prints the medians:
 
     callback:help    the protocol path (`帮助`): signature, AES, de-duplication, reply
     callback:mix     `待办`, `通知`, `回复 1 …` (real replies stored), from 3,000 bound leaders
@@ -30,7 +31,7 @@ from bench.env import BenchEnv, bench_env
 from bench.load import run_wrk
 from bench.procstat import peak_rss_mb
 from bench.report import Report
-from bench.servers import Running, free_ports, serve_bare, serve_product
+from bench.servers import Running, free_ports, run_workers, serve_bare, serve_product
 from core.db import close_db, init_db
 from core.redis import make_redis
 
@@ -47,6 +48,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=int,
                         default=int(os.environ.get("BENCH_SECONDS", "5")))
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
+    parser.add_argument("--workers", type=int, default=0, metavar="N",
+                        help="run the outbox in N `python server.py worker` processes beside "
+                             "the server (RUN_WORKER=0); default 0: in the server's process, "
+                             "the README's default deployment")
     args = parser.parse_args()
     unknown = set(args.parts) - set(PARTS)
     if unknown:
@@ -59,7 +64,7 @@ class Bench:
         self.env = env
         self.args = args
         self.size = size
-        self.report = Report()
+        self.report = Report(workers=args.workers)
         self.openids = parts.bench_openids(size.enterprises)
         self.cookie = ""
 
@@ -113,14 +118,17 @@ class Bench:
     async def _rounds(self, chosen: list[str], ports: tuple[int, int, int], settings: Any,
                       redis: Any) -> None:
         port, wechat_port, bare_port = ports
-        log = self.env.data_dir / "server.log"
-        log.write_text("")
-        wechat_log = self.env.data_dir / "wechat.log"
-        wechat_log.write_text("")
+        log, wechat_log, workers_log = (self.env.data_dir / name for name in (
+            "server.log", "wechat.log", "workers.log"))
+        for path in (log, wechat_log, workers_log):
+            path.write_text("")
+        workers = self.args.workers
+        server_env = self.env.server_env(port, wechat_port, run_worker=not workers)
         with (serve_bare(bare_port) as bare,
               serve_product(self.env.wechat_env(wechat_port, port), wechat_port,
                             wechat_log) as wechat,
-              serve_product(self.env.server_env(port, wechat_port), port, log) as product):
+              serve_product(server_env, port, log) as product,
+              run_workers(server_env, workers, workers_log)):
             await asyncio.to_thread(_warm, bare, product)
             if "callback" in chosen:
                 parts.check_callback(product.base_url, settings, self.openids[1], "帮助",

@@ -37,14 +37,16 @@ class BenchEnv:
     def postgres(self) -> bool:
         return self.database_url.startswith("postgres://")
 
-    def server_env(self, port: int, wechat_port: int) -> dict[str, str]:
-        """The product server: its outbox worker on, WeChat played by the sandbox process on
+    def server_env(self, port: int, wechat_port: int, *,
+                   run_worker: bool = True) -> dict[str, str]:
+        """The product server, its outbox worker on unless `python server.py worker` processes
+        run beside it (the same settings serve them); WeChat played by the sandbox process on
         `wechat_port` (a process of its own, as WeChat is: its work is not the product's)."""
         wechat = f"http://127.0.0.1:{wechat_port}/sandbox"
         return {"SANDBOX": "1", "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
                 "DATA_DIR": str(self.data_dir), "HOST": "127.0.0.1", "PORT": str(port),
-                "WORKERS": "1", "RUN_WORKER": "1", "WECHAT_API_BASE": wechat,
-                "WECHAT_OAUTH_BASE": wechat}
+                "WORKERS": "1", "RUN_WORKER": "1" if run_worker else "0",
+                "WECHAT_API_BASE": wechat, "WECHAT_OAUTH_BASE": wechat}
 
     def wechat_env(self, port: int, product_port: int) -> dict[str, str]:
         """The fake WeChat: the same app with the sandbox, answering after 20 ms like WeChat,

@@ -37,6 +37,12 @@ class Report:
     queries: dict[str, int] = field(default_factory=dict)
     rss_mb: float = 0.0  # the serving worker's peak
     rss_tree_mb: float = 0.0  # with Sanic's manager processes
+    workers: int = 0  # `python server.py worker` processes; 0: the server's own worker
+
+    def _outbox(self) -> str:
+        if not self.workers:
+            return "the server's own outbox worker"
+        return f"{self.workers} worker process{'es' if self.workers > 1 else ''} (RUN_WORKER=0)"
 
     def add(self, part: str, side: str, measured: Measured) -> None:
         self.runs.setdefault((part, side), []).append(measured)
@@ -83,7 +89,7 @@ class Report:
             + " ".join(f"{k}={v}" for k, v in f.statuses.items() if v) for f in self.fanouts)
         return [f"fanout          publish {publish:.2f} s (≤{PUBLISH_MAX_S:g}), all delivered "
                 f"{delivered:.1f} s (≤{DELIVERED_MAX_S:g}), lost {lost}, doubled {doubled}: "
-                f"{_mark(ok)}", f"  rounds: {rounds}"]
+                f"{_mark(ok)}", f"  sent by {self._outbox()}; rounds: {rounds}"]
 
     def render(self) -> str:
         out = ["", "medians of the rounds (p50/p99 at 64 connections; CPU µs per request of the"

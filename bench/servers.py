@@ -63,13 +63,50 @@ def serve(command: list[str], env: dict[str, str], port: int,
         _wait_ready(f"{base}/healthz", proc)
         yield Running(proc.pid, base)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        _stop(proc)
         if log is not None:
             out.close()  # type: ignore[union-attr]
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextmanager
+def run_workers(env: dict[str, str], count: int, log: Path) -> Iterator[list[int]]:
+    """`count` processes of `python server.py worker` with `env`: the outbox worker beside the
+    server, as the README's RUN_WORKER=0 deployment runs it. Their pids, once each has started
+    its worker (it logs so)."""
+    procs: list[subprocess.Popen[bytes]] = []
+    with log.open("ab") as out:
+        try:
+            for _ in range(count):
+                procs.append(subprocess.Popen(
+                    [sys.executable, "server.py", "worker"], cwd=ROOT, env={**os.environ, **env},
+                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
+            _wait_started(procs, log)
+            yield [proc.pid for proc in procs]
+        finally:
+            for proc in procs:
+                _stop(proc)
+
+
+def _wait_started(procs: list[subprocess.Popen[bytes]], log: Path,
+                  timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(proc.poll() is not None for proc in procs):
+            raise SystemExit(f"a worker exited; see {log}")
+        lines = log.read_text(errors="replace").splitlines()
+        if sum(1 for line in lines if "outbox worker" in line and line.endswith("started")) \
+                >= len(procs):
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"workers not started; see {log}")
 
 
 @contextmanager

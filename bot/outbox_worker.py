@@ -5,7 +5,12 @@ SENDING with a claim token in one transaction. On PostgreSQL the SELECT takes
 `FOR UPDATE SKIP LOCKED`, so concurrent workers pass each other's rows by; on SQLite, which
 serialises writers, the claiming UPDATE repeats the due condition, so a row another worker
 claimed after our SELECT no longer matches. Every outcome is written only while the row still
-carries our claim token.
+carries our claim token and status SENDING: a worker whose lease ran out (it stalled past
+LEASE_SECONDS) must not overwrite what the worker that took the row over records.
+
+Recording: the sends WeChat accepted are written many rows to one UPDATE (`SentRecorder`),
+still each only while it carries our claim; failures, retries and refusals (a few percent) are
+written row by row.
 
 Sending uses the row id as WeChat's `client_msg_id`: when a worker dies after WeChat accepted a
 message but before recording it, the row's lease runs out, another worker sends it again and
@@ -29,7 +34,7 @@ import socket
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Case, F, Q, Value, When
 from tortoise.transactions import in_transaction
 
 from actions.clock import now
@@ -44,9 +49,11 @@ from settings import Settings
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
-# A whole batch in flight at once: a batch lasts as long as its slowest send, and at WeChat's
-# ~20 ms a call, 8 at a time held a worker to ~300 messages/s (`make bench`, fan-out).
-SEND_CONCURRENCY = BATCH_SIZE
+# Sends in flight at once. Fewer leave WeChat's ~20 ms a call unused; more cost more CPU than
+# they save in waiting, as httpx's connection pool walks every connection on each request (see
+# bot.wechat_api.MAX_CONNECTIONS). `make bench` fan-out, 3,000 messages: 8 → 15–16 s, 16 →
+# 12–13 s, 24 → 15–17 s with 60% more CPU in the server.
+SEND_CONCURRENCY = 16
 MAX_ATTEMPTS = 9
 # A transient failure (WeChat's -1 "system busy", a network error) mostly passes when tried
 # again at once: the first retry comes after seconds, so a city-wide notice is not held back.
@@ -56,6 +63,9 @@ BACKOFF_MAX_SECONDS = 3600  # 2 s, 30 s, 1 min, … 32 min, then dead: about an 
 LEASE_SECONDS = 60  # a SENDING row older than this belongs to a dead worker
 QUOTA_PAUSE_SECONDS = 1800  # 45009: the day's quota is spent; try again later
 IDLE_SECONDS = 1.0
+# How long an accepted send may wait to be recorded with others (`SentRecorder`). Well below
+# the time WeChat takes to report delivery, which finds the row by the msgid recorded.
+RECORD_LINGER_SECONDS = 0.05
 SCHEDULE_TICK_SECONDS = 5.0
 PAUSE_KEY = "outbox:paused_until"
 
@@ -112,13 +122,17 @@ class OutboxWorker:
         if not rows:
             return 0
         limit = asyncio.Semaphore(SEND_CONCURRENCY)
+        recorder = SentRecorder(claim)
 
         async def deliver(row: OutboxMessage) -> None:
             async with limit:
-                outcome = await self._deliver(row, claim)
+                outcome = await self._deliver(row, claim, recorder)
             count_outbox(outcome)
 
-        await asyncio.gather(*(deliver(row) for row in rows))
+        try:
+            await asyncio.gather(*(deliver(row) for row in rows))
+        finally:
+            await recorder.close()
         return len(rows)
 
     # -- claiming ------------------------------------------------------------------------------
@@ -159,7 +173,7 @@ class OutboxWorker:
         return until
 
     # -- delivering ----------------------------------------------------------------------------
-    async def _deliver(self, row: OutboxMessage, claim: str) -> str:
+    async def _deliver(self, row: OutboxMessage, claim: str, recorder: SentRecorder) -> str:
         """Send one claimed row and record the outcome; the outcome's name (for metrics)."""
         if self._paused_until is not None and now() < self._paused_until:
             await self._record(row, claim, status=OutboxStatus.PENDING,
@@ -171,9 +185,7 @@ class OutboxWorker:
             return await self._refused(row, claim, exc.errcode, exc.errmsg)
         except WeChatNetworkError as exc:
             return await self._retry_or_dead(row, claim, None, str(exc))
-        await self._record(row, claim, status=OutboxStatus.SENT, attempts=row.attempts + 1,
-                           sent_at=now(), wechat_msgid=msgid or None, last_errcode=0,
-                           last_error="")
+        recorder.sent(row.id, msgid or None)
         return "sent"
 
     async def _send(self, row: OutboxMessage) -> int:
@@ -223,6 +235,77 @@ class OutboxWorker:
         if not updated:
             log.warning("outbox %s: claim %s lost before recording %s", row.id, claim,
                         changes.get("status"))
+
+
+class SentRecorder:
+    """Records the sends of one claim that WeChat accepted, many rows to a statement.
+
+    A row accepted is written at the latest RECORD_LINGER_SECONDS later, together with every
+    row accepted meanwhile, or at once when the batch's last send is back (`close`). The UPDATE
+    per row was an eighth of a fan-out's time; written as each write finished (a group commit),
+    rows still went one or two to a statement, as sends come back a few milliseconds apart.
+    Not one UPDATE once the whole batch is back either: that would hold every accepted row
+    unrecorded behind the batch's slowest send (up to the 5 s timeout), while WeChat's delivery
+    report, which finds the row by the msgid written here, may already be on its way.
+    """
+
+    def __init__(self, claim: str) -> None:
+        self.claim = claim
+        self._accepted: dict[int, int | None] = {}  # row id → WeChat's msgid
+        self._writer: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
+        self._error: Exception | None = None
+
+    def sent(self, row_id: int, msgid: int | None) -> None:
+        self._accepted[row_id] = msgid
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_while_accepted())
+
+    async def close(self) -> None:
+        """The batch's sends are all back: write what waits, now. Raises what a write raised
+        (the rows stay SENDING: another worker sends them again after the lease, and WeChat
+        drops the repeats by client_msg_id)."""
+        self._closing.set()
+        if self._writer is not None:
+            await self._writer
+        if self._error is not None:
+            raise self._error
+
+    async def _write_while_accepted(self) -> None:
+        while self._accepted:
+            with contextlib.suppress(TimeoutError):  # let the sends coming back join this write
+                await asyncio.wait_for(self._closing.wait(), RECORD_LINGER_SECONDS)
+            accepted, self._accepted = self._accepted, {}
+            try:
+                await record_sent(accepted, self.claim)
+            except Exception as exc:  # raised by close(), in the batch's own task
+                self._error = self._error or exc
+
+
+async def record_sent(accepted: dict[int, int | None], claim: str) -> int:
+    """Mark rows SENT with their msgids, in one UPDATE, each only while it carries `claim` and
+    status SENDING (the same condition as `OutboxWorker._record`); how many were written."""
+    # tortoise types `then` too narrowly: it resolves any expression, a Value included.
+    msgids = [When(id=row_id, then=Value(msgid))  # type: ignore[arg-type]
+              for row_id, msgid in accepted.items() if msgid is not None]
+    # ELSE the column itself: it types the CASE (PostgreSQL would take the parameters for text)
+    # and leaves a custom-service row's msgid NULL, as it was.
+    updated: int = await OutboxMessage.filter(
+        id__in=list(accepted), claimed_by=claim, status=OutboxStatus.SENDING,
+    ).update(status=OutboxStatus.SENT, attempts=F("attempts") + 1, sent_at=now(),
+             wechat_msgid=Case(*msgids, default=F("wechat_msgid")) if msgids else None,
+             last_errcode=0, last_error="")
+    if updated < len(accepted):
+        await _log_lost_claims(accepted, claim)
+    return updated
+
+
+async def _log_lost_claims(accepted: dict[int, int | None], claim: str) -> None:
+    """Rare (a worker stalled past its lease): which rows another worker had taken over."""
+    ours = set(await OutboxMessage.filter(id__in=list(accepted), claimed_by=claim,
+                                          status=OutboxStatus.SENT).values_list("id", flat=True))
+    for row_id in sorted(set(accepted) - ours):
+        log.warning("outbox %s: claim %s lost before recording sent", row_id, claim)
 
 
 async def run_standalone_worker(settings: Settings) -> None:

@@ -54,9 +54,11 @@ class SandboxState:
     async def record_message(self, openid: str, message: dict[str, Any]) -> None:
         message = {**message, "received_at": time.time()}
         key = f"{PREFIX}:inbox:{openid}"
-        await self.redis.rpush(key, json.dumps(message, ensure_ascii=False))
-        await self.redis.ltrim(key, -MESSAGES_KEPT, -1)
-        await self.redis.incr(f"{PREFIX}:sent_total")
+        async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
+            pipe.rpush(key, json.dumps(message, ensure_ascii=False))
+            pipe.ltrim(key, -MESSAGES_KEPT, -1)
+            pipe.incr(f"{PREFIX}:sent_total")
+            await pipe.execute()
 
     async def messages(self, openid: str) -> list[dict[str, Any]]:
         raw = await self.redis.lrange(f"{PREFIX}:inbox:{openid}", 0, -1)

@@ -40,6 +40,7 @@ bp = Blueprint("sandbox_wechat_api")
 # The sandbox account's original id (gh_...), the ToUserName of the events it posts.
 ACCOUNT_ID = "gh_5a7d9e0c1b2f"
 DELIVERY_REPORT_DELAY = 0.2  # seconds; WeChat reports delivery shortly after the send
+REPORTS_IN_FLIGHT = 8  # delivery reports being posted to the product at once
 _OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 _FIELD_KIND = re.compile(r"^([a-z_]+?)(\d+)$")
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -191,14 +192,14 @@ def _report_delivery_later(request: Request, openid: str, msgid: int) -> None:
     """Post TEMPLATESENDJOBFINISH to the callback shortly after, as WeChat does."""
     app = request.app
     task = asyncio.create_task(_report_delivery(app.ctx.settings, app.ctx.sandbox_http,
-                                                openid, msgid))
+                                                app.ctx.sandbox_reporting, openid, msgid))
     background: set[asyncio.Task[None]] = app.ctx.background
     background.add(task)
     task.add_done_callback(background.discard)
 
 
-async def _report_delivery(settings: Settings, http: httpx.AsyncClient, openid: str,
-                           msgid: int) -> None:
+async def _report_delivery(settings: Settings, http: httpx.AsyncClient,
+                           reporting: asyncio.Semaphore, openid: str, msgid: int) -> None:
     from sandbox.wechat_client import post_to_callback
 
     await asyncio.sleep(DELIVERY_REPORT_DELAY)
@@ -209,7 +210,8 @@ async def _report_delivery(settings: Settings, http: httpx.AsyncClient, openid: 
            "<Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event>"
            f"<MsgID>{msgid}</MsgID><Status><![CDATA[success]]></Status></xml>")
     try:
-        await post_to_callback(http, settings, xml)
+        async with reporting:
+            await post_to_callback(http, settings, xml)
     except (httpx.HTTPError, ValueError) as exc:  # the product's callback is down or broken
         log.warning("delivery report of %s not accepted: %s", msgid, exc)
 
@@ -217,7 +219,14 @@ async def _report_delivery(settings: Settings, http: httpx.AsyncClient, openid: 
 @bp.before_server_start
 async def open_callback_client(app: Sanic) -> None:
     # One client for every delivery report: a new client loads the CA bundle, a blocking call.
-    app.ctx.sandbox_http = httpx.AsyncClient(timeout=5.0)
+    # A few reports posted at a time, each connection kept open: with httpx's defaults a burst
+    # of reports queued inside httpcore's pool, which walks its connections and its queue on
+    # every request, and closed and reopened dozens of connections to the product; the fake
+    # WeChat spent more CPU than the product in `make bench` (fan-out).
+    limits = httpx.Limits(max_connections=REPORTS_IN_FLIGHT,
+                          max_keepalive_connections=REPORTS_IN_FLIGHT)
+    app.ctx.sandbox_http = httpx.AsyncClient(timeout=5.0, limits=limits)
+    app.ctx.sandbox_reporting = asyncio.Semaphore(REPORTS_IN_FLIGHT)
 
 
 @bp.after_server_stop

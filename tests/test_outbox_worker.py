@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from tortoise.transactions import in_transaction
 
 from actions import clock
 from actions.outbox import enqueue_template, enqueue_text
+from bot import outbox_worker
 from bot.outbox_worker import (
     BACKOFF_MAX_SECONDS,
     BATCH_SIZE,
     LEASE_SECONDS,
     MAX_ATTEMPTS,
     QUOTA_PAUSE_SECONDS,
+    RECORD_LINGER_SECONDS,
     OutboxWorker,
     backoff,
 )
@@ -90,6 +93,63 @@ async def test_deliver_outbox_delivery_report_recorded(worker: OutboxWorker) -> 
             break
         await asyncio.sleep(0.05)
     assert (row.status, row.delivery_status) == (OutboxStatus.SENT, "success")
+
+
+async def test_deliver_outbox_accepted_sends_recorded_together_without_waiting_for_batch(
+        worker: OutboxWorker, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = await enqueue(count=5)
+    writes: list[list[int]] = []
+    record_sent = outbox_worker.record_sent
+
+    async def counted(accepted: dict[int, int | None], claim: str) -> int:
+        writes.append(sorted(accepted))
+        return await record_sent(accepted, claim)
+
+    monkeypatch.setattr(outbox_worker, "record_sent", counted)
+    claim, _ = await worker.claim_batch()
+    recorder = outbox_worker.SentRecorder(claim)
+    for row in rows[:4]:
+        recorder.sent(row.id, 7000 + row.id)
+    # The batch's fifth send is still out: the four accepted are written anyway, in one
+    # UPDATE, before WeChat's delivery reports about them come in.
+    for _ in range(100):
+        if await OutboxMessage.filter(status=OutboxStatus.SENT).count() == 4:
+            break
+        await asyncio.sleep(RECORD_LINGER_SECONDS)
+    assert writes == [[r.id for r in rows[:4]]]
+    recorder.sent(rows[4].id, None)  # a custom-service message: WeChat gives no msgid
+    await recorder.close()
+    assert writes == [[r.id for r in rows[:4]], [rows[4].id]]
+    for row in await OutboxMessage.all():
+        assert (row.status, row.attempts, row.wechat_msgid) == (
+            OutboxStatus.SENT, 1, 7000 + row.id if row.id != rows[4].id else None)
+
+
+async def test_deliver_outbox_lost_claim_records_nothing_for_that_row(
+        worker: OutboxWorker, wechat: WeChatAPI, sandbox: SandboxState,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    rows = await enqueue(count=3)
+    taken = rows[1]
+    send = wechat.send_template
+
+    async def stalled_past_the_lease(*args: Any, **kwargs: Any) -> int:
+        # While this worker waits on WeChat, its lease on one row runs out and another worker
+        # claims that row.
+        await OutboxMessage.filter(id=taken.id).update(claimed_by="other:1:abc/1",
+                                                       claimed_at=clock.now())
+        return await send(*args, **kwargs)
+
+    monkeypatch.setattr(wechat, "send_template", stalled_past_the_lease)
+    assert await worker.run_once() == 3
+    assert len(await sandbox.messages(GUEST)) == 3  # WeChat drops the other worker's repeat
+    for row in await OutboxMessage.all():
+        if row.id == taken.id:  # left as the other worker has it
+            assert (row.status, row.claimed_by, row.attempts, row.wechat_msgid) == (
+                OutboxStatus.SENDING, "other:1:abc/1", 0, None)
+        else:
+            assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
+            assert row.wechat_msgid is not None
+    assert f"outbox {taken.id}: claim" in caplog.text
 
 
 async def test_deliver_outbox_custom_text(worker: OutboxWorker, sandbox: SandboxState) -> None:
