@@ -269,6 +269,11 @@ async def do_reply_to_notice(person: Person, receipt_id: int, content: str,
         raise ActionError("deadline_passed",
                           f"已超过回复截止时间（{fmt_minute(notice.deadline)}），不能再回复或修改。")
     async with in_transaction() as conn:
+        # Read again under a row lock: a leader and a manager answering at once would each
+        # count from the same reply_count and record the same "old" reply.
+        receipt = await NoticeReceipt.filter(id=receipt.id).using_db(
+            conn).select_for_update().get()
+        receipt.notice = notice
         reply = await NoticeReply.create(receipt_id=receipt.id, person=person,
                                          person_name=person.name, content=text, via=via,
                                          created_at=at, using_db=conn)

@@ -174,3 +174,19 @@ async def test_number_receipts_concurrently_gives_one_number_each(
                                          do_number_receipts(leader.id, receipt_ids))
     assert first == second == {rid: i + 1 for i, rid in enumerate(receipt_ids)}
     assert await NoticeShortNumber.filter(person_id=leader.id).count() == 3
+
+
+async def test_reply_to_notice_concurrently_counts_every_reply(
+        demo_people: None, base_settings: Settings) -> None:
+    import asyncio
+
+    notice = await publish(base_settings, enterprises=[(await enterprise(PENGCHENG)).id])
+    receipt = await receipt_of(notice, PENGCHENG)
+    leader = await person("张伟")
+    await asyncio.gather(*(do_reply_to_notice(leader, receipt.id, f"第{i}次回复")
+                           for i in range(4)))
+    receipt = await NoticeReceipt.get(id=receipt.id)
+    assert receipt.reply_count == 4
+    assert await NoticeReply.filter(receipt_id=receipt.id).count() == 4
+    assert await AuditEntry.filter(event="notice_replied").count() == 1
+    assert await AuditEntry.filter(event="notice_reply_amended").count() == 3
