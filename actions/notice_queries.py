@@ -8,6 +8,7 @@ enterprise or to one of their projects; anyone else nothing.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -74,7 +75,7 @@ def scoped_receipts(scope: NoticeScope) -> QuerySet[NoticeReceipt]:
     return query
 
 
-def _condition(which: ReceiptFilter, at: datetime) -> Q:
+def _condition(which: ReceiptFilter, at: datetime | None) -> Q:
     """Which receipts a filter tab shows. The deadline is judged through a subquery on notices,
     not a join, so the same condition can count inside one aggregate (filter_counts)."""
     if which == ReceiptFilter.UNREAD:
@@ -87,10 +88,6 @@ def _condition(which: ReceiptFilter, at: datetime) -> Q:
     return Q(notice_id__in=Subquery(notices.values("id"))) & ~Q(status=ReceiptStatus.REPLIED)
 
 
-def filtered(query: QuerySet[NoticeReceipt], which: ReceiptFilter) -> QuerySet[NoticeReceipt]:
-    return query.filter(_condition(which, now()))
-
-
 def _counts(enterprise_id: int, at: datetime, manager_id: int | None = None) -> Any:
     scope = NoticeScope(0, "", enterprise_id, manager_id)
     return scoped_receipts(scope).annotate(**{
@@ -101,6 +98,38 @@ def _counts(enterprise_id: int, at: datetime, manager_id: int | None = None) -> 
 # Built once: the badges are on every notice list and in every 待办.
 _ENTERPRISE_COUNTS = Statement(_counts, enterprise_id=int, at=datetime)
 _MANAGER_COUNTS = Statement(_counts, enterprise_id=int, at=datetime, manager_id=int)
+
+
+_DEADLINE_TABS = frozenset({ReceiptFilter.TO_REPLY, ReceiptFilter.OVERDUE})
+
+
+@functools.cache
+def _receipts_page(which: ReceiptFilter, manager: bool) -> Statement:
+    def build(enterprise_id: int, offset: int, limit: int, manager_id: int | None = None,
+              at: datetime | None = None) -> Any:
+        scope = NoticeScope(0, "", enterprise_id, manager_id)
+        return scoped_receipts(scope).filter(_condition(which, at)).select_related(
+            "notice", "project").order_by("-notice__created_at", "-id").offset(offset).limit(limit)
+
+    kinds: dict[str, type] = {"enterprise_id": int, "offset": int, "limit": int}
+    if manager:
+        kinds["manager_id"] = int
+    if which in _DEADLINE_TABS:
+        kinds["at"] = datetime
+    return Statement(build, **kinds)
+
+
+async def receipts_page(scope: NoticeScope, which: ReceiptFilter, offset: int,
+                        limit: int) -> list[NoticeReceipt]:
+    """A page of a filter tab's receipts, the newest notice first, with notice and project
+    loaded: the notice list's page and the chat's `通知` (built once per tab and role)."""
+    values: dict[str, Any] = {"enterprise_id": scope.enterprise_id, "offset": offset,
+                              "limit": limit}
+    if scope.manager_id is not None:
+        values["manager_id"] = scope.manager_id
+    if which in _DEADLINE_TABS:
+        values["at"] = now()
+    return await _receipts_page(which, scope.manager_id is not None).models(**values)
 
 
 async def filter_counts(scope: NoticeScope) -> dict[ReceiptFilter, int]:

@@ -16,9 +16,9 @@ from actions.notice_queries import (
     NoticeScope,
     ReceiptFilter,
     filter_counts,
-    filtered,
     is_overdue,
     notice_scope,
+    receipts_page,
     scoped_receipts,
 )
 from actions.notices import do_mark_notice_read, do_number_receipts, do_reply_to_notice
@@ -46,14 +46,12 @@ def _which(request: Request) -> ReceiptFilter:
 async def notices_list(request: Request, viewer: Viewer) -> HTTPResponse:
     scope = await notice_scope(viewer.person)
     which = _which(request)
-    query = filtered(scoped_receipts(scope), which)
     counts = await filter_counts(scope)
     total = counts[which]
     pages = max(1, math.ceil(total / PAGE_SIZE))
     asked = str(request.args.get("page", "1"))
     page = min(int(asked), pages) if asked.isdecimal() and int(asked) > 0 else 1
-    receipts = await query.select_related("notice", "project").order_by(
-        "-notice__created_at", "-id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    receipts = await receipts_page(scope, which, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     numbers = await do_number_receipts(viewer.person.id, [r.id for r in receipts])
     return render(request, "notices/list.html", receipts=receipts, numbers=numbers,
                   which=which, filters=list(ReceiptFilter), counts=counts,

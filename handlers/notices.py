@@ -4,7 +4,7 @@ answers one (the same action as the reply form of the page)."""
 from __future__ import annotations
 
 from actions.errors import ActionError
-from actions.notice_queries import is_overdue, notice_scope, scoped_receipts
+from actions.notice_queries import ReceiptFilter, is_overdue, notice_scope, receipts_page
 from actions.notices import do_number_receipts, do_reply_to_notice, receipt_by_number
 from bot.bot_request import BotRequest
 from core.localtime import fmt_minute
@@ -35,8 +35,7 @@ def _state(receipt: NoticeReceipt) -> str:
 async def list_notices(req: BotRequest) -> str:
     person = await bound_person(req)
     scope = await notice_scope(person)
-    receipts = await scoped_receipts(scope).select_related("notice", "project").order_by(
-        "-notice__created_at", "-id").limit(LATEST)
+    receipts = await receipts_page(scope, ReceiptFilter.ALL, 0, LATEST)
     if not receipts:
         return "暂无通知。"
     numbers = await do_number_receipts(person.id, [r.id for r in receipts])

@@ -126,3 +126,12 @@ async def test_todo_sums_up_with_links(demo_people: None, live: LiveServer) -> N
         assert f"待提交安全检查 {open_checks} 项" in answer and "/h5/safety" in answer
         assert f"待补充资料的申请 {returned} 件" in answer and "/h5/applications" in answer
     assert await NoticeReceipt.filter(status="replied").count() == 0
+
+
+async def test_todo_counts_follow_the_role(demo: None, live: LiveServer) -> None:
+    """The demo's 鹏城 has 4 open safety checks, 2 of them on 王强's projects, and one
+    application returned for supplements, 张伟's."""
+    leader = await chat(live, "text__todo")
+    manager = await chat(live, "text__todo", openid=MANAGER_OPENID)
+    assert "待提交安全检查 4 项" in leader and "待补充资料的申请 1 件" in leader
+    assert "待提交安全检查 2 项" in manager and "待补充资料的申请 0 件" in manager

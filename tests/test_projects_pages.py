@@ -42,7 +42,12 @@ async def test_list_projects_fixed_query_count(live: LiveServer, demo: None) -> 
             Project(code=f"EAQ{i:05d}", name=f"测试小区{i:02d}", district="福田区",
                     enterprise=pengcheng) for i in range(40)])
         many = await _list_queries(c)
+        pages = [(await c.get(f"/h5/projects?page={n}")).text for n in (1, 2, 3)]
     assert few == many
+    # By enterprise, then name: 40 test projects, then 鹏城's own, then 南山's (read-only).
+    assert "测试小区00" in pages[0] and "测试小区19" in pages[0] and "测试小区20" not in pages[0]
+    assert "测试小区20" in pages[1] and "测试小区39" in pages[1]
+    assert "测试小区39" not in pages[2] and "鹏城花园" in pages[2] and "南山海岸花园" in pages[2]
     assert many <= 5  # the person, the subsidiaries, 2 counts, 1 page
 
 
