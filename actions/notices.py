@@ -327,7 +327,7 @@ async def do_number_receipts(person_id: int, receipt_ids: Sequence[int]) -> dict
 
 # Built once: every `回复` in the chat starts here.
 _BY_NUMBER = Statement(lambda person_id, number: NoticeShortNumber.filter(
-    person_id=person_id, number=number).values("receipt_id"), person_id=int, number=int)
+    person_id=person_id, number=number).values("receipt_id"))
 
 
 async def receipt_by_number(person_id: int, number: int) -> int | None:

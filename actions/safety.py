@@ -325,6 +325,20 @@ async def _open_assignment(conn: BaseDBAsyncClient, person: Person,
     return assignment
 
 
+async def _open_and_write(conn: BaseDBAsyncClient, person: Person, assignment_id: int,
+                          answers: dict[int, ItemAnswer], photos: Sequence[PreparedPhoto],
+                          remove_photo_ids: Iterable[int],
+                          ) -> tuple[SafetyCheckAssignment, SafetyCheckTask]:
+    """What saving a draft and submitting share: the open check, locked, with what was filled
+    in written."""
+    assignment = await _open_assignment(conn, person, assignment_id)
+    task = await SafetyCheckTask.get(id=assignment.task_id).using_db(  # type: ignore[attr-defined]
+        conn)
+    await _write_answers(conn, assignment, len(task.items), answers, list(photos),
+                         remove_photo_ids, person)
+    return assignment, task
+
+
 async def _write_answers(conn: BaseDBAsyncClient, assignment: SafetyCheckAssignment,
                          item_count: int, answers: dict[int, ItemAnswer],
                          photos: list[PreparedPhoto], remove_photo_ids: Iterable[int],
@@ -370,11 +384,8 @@ async def do_save_safety_draft(person: Person, assignment_id: int, answers: dict
                                remove_photo_ids: Iterable[int] = ()) -> SafetyCheckAssignment:
     """Keep what is filled in so far; the task stays 待提交."""
     async with in_transaction() as conn:
-        assignment = await _open_assignment(conn, person, assignment_id)
-        task = await SafetyCheckTask.get(id=assignment.task_id).using_db(  # type: ignore[attr-defined]
-            conn)
-        await _write_answers(conn, assignment, len(task.items), answers, list(photos),
-                             remove_photo_ids, person)
+        assignment, _ = await _open_and_write(conn, person, assignment_id, answers,
+                                              photos, remove_photo_ids)
         assignment.draft_saved_at = now()
         await assignment.save(using_db=conn, update_fields=["draft_saved_at"])
         await record_audit(conn, person_actor(person), "safety.draft_saved",
@@ -391,11 +402,8 @@ async def do_submit_safety_check(person: Person, assignment_id: int,
     """Submit: every item answered, each 存在问题 explained in its remark, at least one photo
     of the check on site. Read-only from then on."""
     async with in_transaction() as conn:
-        assignment = await _open_assignment(conn, person, assignment_id)
-        task = await SafetyCheckTask.get(id=assignment.task_id).using_db(  # type: ignore[attr-defined]
-            conn)
-        await _write_answers(conn, assignment, len(task.items), answers, list(photos),
-                             remove_photo_ids, person)
+        assignment, task = await _open_and_write(conn, person, assignment_id, answers,
+                                                 photos, remove_photo_ids)
         results = {r.item_index: r for r in await SafetyCheckResult.filter(
             assignment_id=assignment.id).using_db(conn)}
         missing = [i + 1 for i in range(len(task.items))

@@ -113,8 +113,7 @@ async def load_viewer(session: Session) -> Viewer | None:
                   modules=modules)
 
 
-_SUBSIDIARIES = Statement(lambda parent_id: Enterprise.filter(parent_id=parent_id).values("id"),
-                          parent_id=int)
+_SUBSIDIARIES = Statement(lambda parent_id: Enterprise.filter(parent_id=parent_id).values("id"))
 
 
 async def subsidiary_ids(viewer: Viewer) -> list[int]:

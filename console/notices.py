@@ -135,21 +135,22 @@ async def notice_publish(request: Request, officer: Officer) -> HTTPResponse:
     return redirect(f"/console/notices/{notice.id}?published=1", status=303)
 
 
-async def _follow_up(notice: Notice) -> tuple[list[NoticeReceipt], dict[int, list[NoticeReply]]]:
+async def _follow_up(notice: Notice) -> tuple[list[NoticeReceipt], dict[int, list[NoticeReply]],
+                                              dict[int, str]]:
+    """The notice's receipts, each one's reply history, and each one's follow-up state."""
     receipts = await NoticeReceipt.filter(notice_id=notice.id).select_related(
         "enterprise", "project").order_by("enterprise__name", "id")
     history: dict[int, list[NoticeReply]] = {}
     for reply in await NoticeReply.filter(receipt__notice_id=notice.id).order_by("id"):
         history.setdefault(reply.receipt_id, []).append(reply)  # type: ignore[attr-defined]
-    return receipts, history
+    return receipts, history, {r.id: receipt_state(notice, r) for r in receipts}
 
 
 @bp.get("/notices/<notice_id:int>", name="console_notice_detail")
 @console_page()
 async def notice_detail(request: Request, officer: Officer, notice_id: int) -> HTTPResponse:
     notice = await _notice_or_404(officer, notice_id)
-    receipts, history = await _follow_up(notice)
-    states = {r.id: receipt_state(notice, r) for r in receipts}
+    receipts, history, states = await _follow_up(notice)
     tally = Counter(states.values())
     which = request.args.get("state", "all")
     shown = [r for r in receipts if which not in FOLLOW_UP or which == "all"
@@ -187,8 +188,7 @@ def _workbook(notice: Notice, receipts: list[NoticeReceipt], states: dict[int, s
 @console_page()
 async def notice_export(request: Request, officer: Officer, notice_id: int) -> HTTPResponse:
     notice = await _notice_or_404(officer, notice_id)
-    receipts, history = await _follow_up(notice)
-    states = {r.id: receipt_state(notice, r) for r in receipts}
+    receipts, history, states = await _follow_up(notice)
     body = await asyncio.to_thread(_workbook, notice, receipts, states, history)
     name = quote(f"通知回执-{notice.id}.xlsx")
     return raw(body, content_type=XLSX,

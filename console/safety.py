@@ -50,6 +50,16 @@ async def _task_or_404(officer: Officer, task_id: int) -> SafetyCheckTask:
     return task
 
 
+async def _task_and_assignments(officer: Officer, task_id: int,
+                                ) -> tuple[SafetyCheckTask, list[SafetyCheckAssignment]]:
+    """A task the officer may see and its projects' checks, overdue ones ended first."""
+    await do_end_overdue_safety_checks()
+    task = await _task_or_404(officer, task_id)
+    assignments = await SafetyCheckAssignment.filter(task_id=task.id).select_related(
+        "project", "enterprise", "submitted_by").order_by("project__district", "project__name")
+    return task, list(assignments)
+
+
 async def _progress(task_ids: list[int]) -> dict[int, dict[str, int]]:
     """Per task: projects, submitted, open, overdue, with problems."""
     progress: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -117,10 +127,7 @@ async def issue_submit(request: Request, officer: Officer) -> HTTPResponse:
 @bp.get("/safety/<task_id:int>")
 @console_page()
 async def task_detail(request: Request, officer: Officer, task_id: int) -> HTTPResponse:
-    await do_end_overdue_safety_checks()
-    task = await _task_or_404(officer, task_id)
-    assignments = await SafetyCheckAssignment.filter(task_id=task.id).select_related(
-        "project", "enterprise", "submitted_by").order_by("project__district", "project__name")
+    task, assignments = await _task_and_assignments(officer, task_id)
     return render(request, "console/safety/task.html", officer=officer, task=task,
                   assignments=assignments, progress=(await _progress([task.id]))[task.id],
                   fmt=fmt_minute,
@@ -175,10 +182,7 @@ async def photo(request: Request, officer: Officer, photo_id: int) -> HTTPRespon
 @bp.get("/safety/<task_id:int>/export.xlsx")
 @console_page()
 async def export(request: Request, officer: Officer, task_id: int) -> HTTPResponse:
-    await do_end_overdue_safety_checks()
-    task = await _task_or_404(officer, task_id)
-    assignments = await SafetyCheckAssignment.filter(task_id=task.id).select_related(
-        "project", "enterprise", "submitted_by").order_by("project__district", "project__name")
+    task, assignments = await _task_and_assignments(officer, task_id)
     results: dict[int, dict[int, SafetyCheckResult]] = defaultdict(dict)
     submitted = [a.id for a in assignments if a.status == AssignmentStatus.SUBMITTED]
     for r in await SafetyCheckResult.filter(assignment_id__in=submitted):

@@ -8,9 +8,10 @@ where each value goes, and from then on only swaps the values in: the same SQL a
 encoding, the rows turned into models by tortoise's own executor (select_related included),
 none of the building.
 
-Only for queries whose shape does not depend on the values: the same filters, joins and
-ordering every time (LIMIT and OFFSET are parameters, so a page number is a value). A query
-whose shape follows a choice (a filter tab, a role) is one Statement per choice.
+Only for queries whose shape follows from which values are given, not from the values: the
+same filters, joins and ordering every time (LIMIT and OFFSET are parameters, so a page number
+is a value). A value left out (a manager's id for a leader) makes another shape, built on its
+first use; a choice that is not a value (a filter tab) is one Statement per choice.
 """
 
 from __future__ import annotations
@@ -53,19 +54,20 @@ class _Built:
 
 
 class Statement:
-    """`build(**values)` must return the same query for any values of the named kinds."""
+    """`build(**values)` must return the same query for any values given under the same names;
+    each value is an int or a datetime (the kinds a sample can stand for)."""
 
-    def __init__(self, build: Callable[..., AwaitableQuery[Any]], **kinds: type) -> None:
+    def __init__(self, build: Callable[..., AwaitableQuery[Any]]) -> None:
         self._build = build
-        self._kinds = kinds
-        self._built: dict[str, _Built] = {}
+        self._built: dict[tuple[str, frozenset[str]], _Built] = {}
 
-    def _prepare(self) -> _Built:
+    def _prepare(self, values: Mapping[str, Any]) -> _Built:
         conn = connections.get("default")
-        built = self._built.get(conn.capabilities.dialect)
+        shape = (conn.capabilities.dialect, frozenset(values))
+        built = self._built.get(shape)
         if built is not None:
             return built
-        samples = {name: _sample(kind) for name, kind in self._kinds.items()}
+        samples = {name: _sample(type(value)) for name, value in values.items()}
         query = self._build(**samples)
         query._make_query()
         sql, params = query.query.get_parameterized_sql()
@@ -73,12 +75,12 @@ class Statement:
                   if type(value) is type(sample) and value == sample}
         if sorted(set(places.values())) != sorted(samples):
             raise ValueError("a named value did not reach the query as a parameter")
-        built = self._built[conn.capabilities.dialect] = _Built(sql, list(params), places, query)
+        built = self._built[shape] = _Built(sql, list(params), places, query)
         return built
 
     async def fetch(self, **values: Any) -> list[dict[str, Any]]:
         """Rows of a `.values(...)` query (or an aggregate), as dicts."""
-        built = self._prepare()
+        built = self._prepare(values)
         _, rows = await connections.get("default").execute_query(built.sql, built.bind(values))
         return [dict(row) for row in rows]
 
@@ -93,7 +95,7 @@ class Statement:
     async def models(self, **values: Any) -> list[Any]:
         """Rows of a model query, as its models, related ones included, as tortoise makes
         them."""
-        built = self._prepare()
+        built = self._prepare(values)
         query = built.query
         if not isinstance(query, QuerySet):
             raise TypeError("models() needs a model query")

@@ -6,7 +6,6 @@ and one page of rows with manager and enterprise joined in.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -76,26 +75,8 @@ def _own_count(enterprise_id: int, manager_id: int | None = None) -> Any:
 
 # Built once per role (and number of subsidiaries): the count and the page of every list
 # (`make bench`). A search is built each time: its pattern is not a plain value.
-_OWN_COUNT = Statement(_own_count, enterprise_id=int)
-_MANAGER_OWN_COUNT = Statement(_own_count, enterprise_id=int, manager_id=int)
-
-
-@functools.cache
-def _page_statement(manager: bool, subsidiaries: int) -> Statement:
-    kinds: dict[str, type] = {"offset": int, "limit": int, "enterprise_id": int}
-    if manager:
-        kinds["manager_id"] = int
-    kinds.update({f"s{i}": int for i in range(subsidiaries)})
-    return Statement(_list_page, **kinds)
-
-
-async def own_project_count(viewer: Viewer) -> int:
-    if viewer.is_manager:
-        row = await _MANAGER_OWN_COUNT.fetch_one(enterprise_id=viewer.enterprise.id,
-                                                 manager_id=viewer.person.id)
-    else:
-        row = await _OWN_COUNT.fetch_one(enterprise_id=viewer.enterprise.id)
-    return int(row.get("n") or 0)
+_OWN_COUNT = Statement(_own_count)
+_PAGE = Statement(_list_page)
 
 
 @bp.get("/projects")
@@ -103,21 +84,20 @@ async def own_project_count(viewer: Viewer) -> int:
 async def project_list(request: Request, viewer: Viewer) -> HTTPResponse:
     query = str(request.args.get("q", "")).strip()[:50]
     subsidiaries = await subsidiary_ids(viewer)
-    visible: dict[str, Any] = {"enterprise_id": viewer.enterprise.id}
+    own: dict[str, Any] = {"enterprise_id": viewer.enterprise.id}
     if viewer.is_manager:
-        visible["manager_id"] = viewer.person.id
-    visible.update({f"s{i}": s for i, s in enumerate(subsidiaries)})
+        own["manager_id"] = viewer.person.id
+    visible = {**own, **{f"s{i}": s for i, s in enumerate(subsidiaries)}}
     own_count = (await _visible(search=query, **visible).filter(
         enterprise_id=viewer.enterprise.id).count() if query
-                 else await own_project_count(viewer))
+                 else int((await _OWN_COUNT.fetch_one(**own)).get("n") or 0))
     subsidiary_count = (await _visible(search=query, **visible).filter(
         enterprise_id__in=subsidiaries).count() if subsidiaries else 0)
     pages = max((own_count + subsidiary_count + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(page_number(request), pages)
     offset = (page - 1) * PAGE_SIZE
     rows = (await _list_page(offset, PAGE_SIZE, search=query, **visible) if query
-            else await _page_statement(viewer.is_manager, len(subsidiaries)).models(
-                offset=offset, limit=PAGE_SIZE, **visible))
+            else await _PAGE.models(offset=offset, limit=PAGE_SIZE, **visible))
     return render(request, "projects/list.html", viewer=viewer, projects=rows, query=query,
                   own_count=own_count, subsidiaries=subsidiaries,
                   subsidiary_count=subsidiary_count, page=page,

@@ -35,28 +35,16 @@ def _returned_applications_query(enterprise_id: int, applicant_id: int | None = 
 
 
 # Built once per role: `待办` is the menu's busiest button.
-_SAFETY = {False: Statement(_open_safety_checks_query, enterprise_id=int),
-           True: Statement(_open_safety_checks_query, enterprise_id=int, manager_id=int)}
-_RETURNED = {False: Statement(_returned_applications_query, enterprise_id=int),
-             True: Statement(_returned_applications_query, enterprise_id=int, applicant_id=int)}
+_OPEN_SAFETY_CHECKS = Statement(_open_safety_checks_query)
+_RETURNED_APPLICATIONS = Statement(_returned_applications_query)
 
 
-async def _open_safety_checks(person: Person) -> int | None:
-    """None when the person may not see safety checks at all."""
-    if not person.holds(Module.SAFETY):
-        return None
+async def _count(statement: Statement, person: Person, manager_key: str) -> int:
+    """A count over the person's enterprise, a manager's own share of it under `manager_key`."""
     values = {"enterprise_id": person.enterprise_id}  # type: ignore[attr-defined]
     if person.role == Role.MANAGER:
-        values["manager_id"] = person.id
-    row = await _SAFETY[person.role == Role.MANAGER].fetch_one(**values)
-    return int(row.get("n") or 0)
-
-
-async def _applications_to_supplement(person: Person) -> int:
-    values = {"enterprise_id": person.enterprise_id}  # type: ignore[attr-defined]
-    if person.role == Role.MANAGER:
-        values["applicant_id"] = person.id
-    row = await _RETURNED[person.role == Role.MANAGER].fetch_one(**values)
+        values[manager_key] = person.id
+    row = await statement.fetch_one(**values)
     return int(row.get("n") or 0)
 
 
@@ -68,10 +56,10 @@ async def show_todo(req: BotRequest) -> str:
         to_reply, unread = counts[ReceiptFilter.TO_REPLY], counts[ReceiptFilter.UNREAD]
         lines.append(f"· 待回复通知 {to_reply} 条，未读通知 {unread} 条："
                      f"{req.link('/h5/notices?filter=to_reply')}")
-    safety = await _open_safety_checks(person)
-    if safety is not None:
+    if person.holds(Module.SAFETY):
+        safety = await _count(_OPEN_SAFETY_CHECKS, person, "manager_id")
         lines.append(f"· 待提交安全检查 {safety} 项：{req.link('/h5/safety')}")
-    returned = await _applications_to_supplement(person)
+    returned = await _count(_RETURNED_APPLICATIONS, person, "applicant_id")
     link = req.link("/h5/applications?status=returned")
     lines.append(f"· 待补充资料的申请 {returned} 件：{link}")
     lines.append("发送“通知”查看最新通知及编号。")

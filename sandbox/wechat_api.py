@@ -140,17 +140,24 @@ def _template_data_error(settings: Settings, template_id: str, data: Any) -> str
     return None
 
 
-async def _begin_message(request: Request, endpoint: str,
-                         ) -> HTTPResponse | tuple[dict[str, Any], str]:
-    """What every message send checks first, as WeChat does: injected fault, access token,
-    JSON body, openid. The refusal, or (body, openid)."""
+async def _begin_json(request: Request, endpoint: str) -> HTTPResponse | dict[str, Any]:
+    """What every posting call checks first, as WeChat does: injected fault, access token,
+    JSON body. The refusal, or the body."""
     if (fault := await _begin(request, endpoint)) is not None:
         return fault
     if (refused := await _token_error(request)) is not None:
         return refused
     body = _body(request)
-    if body is None:
-        return _error(47001, "data format error")
+    return _error(47001, "data format error") if body is None else body
+
+
+async def _begin_message(request: Request, endpoint: str,
+                         ) -> HTTPResponse | tuple[dict[str, Any], str]:
+    """A message send's checks: those of every call, then the openid. The refusal, or
+    (body, openid)."""
+    body = await _begin_json(request, endpoint)
+    if isinstance(body, HTTPResponse):
+        return body
     openid = str(body.get("touser") or "")
     if not _OPENID.match(openid):
         return _error(40003, "invalid openid")
@@ -253,13 +260,9 @@ async def custom_send(request: Request) -> HTTPResponse:
 
 @bp.post("/cgi-bin/menu/create")
 async def menu_create(request: Request) -> HTTPResponse:
-    if (fault := await _begin(request, "menu_create")) is not None:
-        return fault
-    if (refused := await _token_error(request)) is not None:
-        return refused
-    body = _body(request)
-    if body is None:
-        return _error(47001, "data format error")
+    body = await _begin_json(request, "menu_create")
+    if isinstance(body, HTTPResponse):
+        return body
     problems = menu_problems(body)
     if problems:
         return _error(problems[0].errcode, problems[0].message)

@@ -24,6 +24,7 @@ from sanic import Sanic
 from tortoise import Tortoise, connections
 
 from actions import clock
+from bot.wechat_api import WeChatAPI
 from core.db import close_db, init_db, tortoise_config
 from core.redis import make_redis
 from server import create_app
@@ -210,3 +211,11 @@ async def browser() -> AsyncIterator[Browser]:
             args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
         yield chromium
         await chromium.close()
+
+
+@pytest.fixture
+async def wechat(live: LiveServer) -> AsyncIterator[WeChatAPI]:
+    """The product's WeChat API client, talking to the live server's sandbox."""
+    api = WeChatAPI(live.settings, live.redis)
+    yield api
+    await api.aclose()

@@ -4,7 +4,6 @@ delivered twice, whatever WeChat answers and wherever a worker dies; and the sch
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -44,13 +43,6 @@ async def enqueue(openid: str = GUEST, count: int = 1) -> list[OutboxMessage]:
         return [await enqueue_template(conn, openid=openid, template_key="NOTICE_NEW",
                                        values=NOTICE, url="https://example.test/h5/notices")
                 for _ in range(count)]
-
-
-@pytest.fixture
-async def wechat(live: LiveServer) -> AsyncIterator[WeChatAPI]:
-    api = WeChatAPI(live.settings, live.redis)
-    yield api
-    await api.aclose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ its single-flight refresh, token errors, timeouts and WeChat's refusals."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -21,13 +20,6 @@ STRANGER = "oNotAFollowerOfTheAccount0001"
 def notice_data() -> dict[str, dict[str, str]]:
     return build_data("NOTICE_NEW", {"thing1": "关于开展消防安全检查的通知", "thing2": "市物业中心",
                                      "phrase3": "需回复", "time4": "2026-12-01 18:00"})
-
-
-@pytest.fixture
-async def wechat(live: LiveServer) -> AsyncIterator[WeChatAPI]:
-    api = WeChatAPI(live.settings, live.redis)
-    yield api
-    await api.aclose()
 
 
 @pytest.fixture
